@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   venv + install, then evaluate policies on the tool-use env and print a table
+#   make test   venv + install (all extras) + system packages (as root), then the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup setup-all system lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+$(VENV)/.installed-all: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev,web,docker]"
+	@touch $@ $(VENV)/.installed-core
+
+setup: $(VENV)/.installed-core
+
+setup-all: $(VENV)/.installed-all
+
+# System packages (bubblewrap, Docker engine + base image, Chromium) and data fetched at set-up time.
+system: setup-all
+	@bash scripts/setup_system.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+test: setup-all system
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check agentgym tests bench
+
+bench: setup-all system
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,195 @@
+"""`agentgym …`: list envs, run one episode, evaluate a policy, manage sandboxes and tasks.
+
+Bad input (unknown env id or policy, an invalid task file, an unwritable --out) prints one line
+and exits with code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentgym.core.errors import AgentgymError, InfraError, UserInputError
+
+app = typer.Typer(
+    name="agentgym",
+    help="A gym for LLM agents: sandboxed SWE, web and tool-use environments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def clean_errors(fn):
+    """Turn our errors into one line on stderr: exit 2 for bad input, 1 for infrastructure."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any):
+        try:
+            return fn(*args, **kwargs)
+        except UserInputError as e:
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except (InfraError, AgentgymError) as e:
+            err_console.print(f"[bold red]infrastructure error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+@app.command("list")
+@clean_errors
+def list_envs(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+    """Every registered env id with its family, description and number of tasks."""
+    from agentgym.core.registry import registry
+
+    rows = []
+    for env_id, spec in registry().items():
+        try:
+            n_tasks = spec.count_tasks() if spec.count_tasks else None
+        except Exception:  # a broken task file must not hide the other envs
+            n_tasks = None
+        rows.append({"id": env_id, "family": spec.family, "description": spec.description, "n_tasks": n_tasks})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="agentgym environments")
+    for col in ("id", "family", "tasks", "description"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["family"], "?" if r["n_tasks"] is None else str(r["n_tasks"]), r["description"])
+    console.print(table)
+
+
+def _show_step(step) -> None:
+    for m in step.observation:
+        if m.role in ("user", "tool", "system") and m.content:
+            text = m.content if len(m.content) < 600 else m.content[:600] + " …"
+            console.print(f"[dim]{m.role}:[/] {text}", highlight=False)
+    a = step.action
+    if a.content:
+        console.print(f"[bold cyan]assistant:[/] {a.content}", highlight=False)
+    for c in a.tool_calls:
+        console.print(f"[bold cyan]→ {c.name}[/]({json.dumps(c.arguments)})", highlight=False)
+    for r in step.tool_results:
+        text = r.content or ""
+        console.print(f"[dim]  ← {text if len(text) < 400 else text[:400] + ' …'}[/]", highlight=False)
+    console.print(f"[magenta]  step reward {step.reward:+.3f}[/]")
+
+
+@app.command()
+@clean_errors
+def run(
+    env_id: str = typer.Argument(..., help="Env id, e.g. tooluse/Retail-v0"),
+    policy: str = typer.Option(..., "--policy", "-p", help="oracle | random | openai:MODEL | replay:PATH | module:attr"),
+    task: str | None = typer.Option(None, "--task", help="Task id (default: chosen by the seed)."),
+    seed: int = typer.Option(0, "--seed"),
+    max_steps: int | None = typer.Option(None, "--max-steps"),
+    as_json: bool = typer.Option(False, "--json", help="Print the episode as JSON."),
+):
+    """Run one episode and show it step by step."""
+    from agentgym.core.registry import spec as env_spec
+    from agentgym.policies import load_policy
+    from agentgym.rollout.runner import Job, run_with_retries
+
+    spec = env_spec(env_id)
+    pol = load_policy(policy)
+
+    async def go():
+        env = spec.make_async()
+        task_id = task if task is not None else env.pick_task(seed, None).id
+        if task_id not in env.tasks:
+            await env.close()
+            raise UserInputError(f"{env_id} has no task {task_id!r}")
+        await env.close()
+        return await run_with_retries(
+            spec.make_async, pol, Job(task_id, 0, seed), max_steps=max_steps,
+            on_step=None if as_json else _show_step,
+        )
+
+    episode = asyncio.run(go())
+    if as_json:
+        print(episode.model_dump_json(indent=2))
+        return
+    if episode.status == "infra_error":
+        err_console.print(f"[bold red]infra_error:[/] {episode.error}", highlight=False)
+        raise typer.Exit(1)
+    o = episode.outcome
+    console.print(
+        f"[bold]{episode.task_id}[/]: status {episode.status}, reward {o.value:.3f} "
+        f"({', '.join(f'{k}={v:.2f}' for k, v in o.components.items())})", highlight=False
+    )
+    if o.explanation:
+        console.print(o.explanation, highlight=False)
+
+
+@app.command("eval")
+@clean_errors
+def eval_cmd(
+    env_id: str = typer.Argument(..., help="Env id, e.g. tooluse/Retail-v0"),
+    policy: str = typer.Option(..., "--policy", "-p", help="oracle | random | openai:MODEL | replay:PATH | module:attr"),
+    out: str = typer.Option(..., "--out", "-o", help="Directory for episodes.jsonl and results.json"),
+    tasks: str | None = typer.Option(None, "--tasks", help="A task file to use instead of the env's own."),
+    n: int | None = typer.Option(None, "-n", help="Evaluate the first N tasks (default: all)."),
+    k: int = typer.Option(1, "-k", help="Samples per task (pass@k)."),
+    concurrency: int = typer.Option(8, "--concurrency", "-c"),
+    seed: int = typer.Option(0, "--seed"),
+    max_steps: int | None = typer.Option(None, "--max-steps"),
+):
+    """Evaluate a policy over an env's tasks; resumes when OUT already holds episodes."""
+    from agentgym.evaluation.report import print_results
+    from agentgym.evaluation.run import evaluate
+
+    results = asyncio.run(
+        evaluate(env_id, policy, out, n=n, k=k, concurrency=concurrency, tasks=tasks,
+                 seed=seed, max_steps=max_steps)
+    )
+    print_results(results, console)
+
+
+def _mount_optional(module: str, attr: str, name: str, help: str) -> None:
+    """Mount a sub-app from a subpackage if it is present in this installation."""
+    try:
+        sub = getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("agentgym"):
+            return
+        raise
+    app.add_typer(sub, name=name, help=help)
+
+
+_mount_optional("agentgym.sandbox.cli", "sandbox_app", "sandbox", "Sandbox backends: doctor.")
+_mount_optional("agentgym.environments.swe.cli", "tasks_app", "tasks", "Task files: generate, validate.")
+
+
+@app.command()
+@clean_errors
+def cleanup():
+    """Remove leftover sandboxes: mounts, processes, containers and temp dirs (all labelled)."""
+    try:
+        from agentgym.sandbox.cli import cleanup as sandbox_cleanup
+    except ModuleNotFoundError:
+        console.print("nothing to clean: the sandbox package is not installed")
+        return
+    removed = sandbox_cleanup()
+    for item in removed:
+        console.print(f"removed {item}", highlight=False)
+    console.print(f"{len(removed)} leftover(s) removed")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,107 @@
+"""The sync `gymnasium.Env` facade over an async `Env`.
+
+The async env runs on one private event loop in a daemon thread, shared by every facade, so the
+facade works the same in a plain script, in Jupyter, or inside someone else's running loop
+(sync Playwright cannot; BrowserGym #134).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, Literal, TypeVar
+
+import gymnasium
+
+from agentgym.core.env import Env
+from agentgym.core.spaces import AssistantAction, ChatObservation
+from agentgym.core.types import Observation
+
+T = TypeVar("T")
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on the shared background loop and wait for its result."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="agentgym-loop", daemon=True).start()
+    return asyncio.run_coroutine_threadsafe(coro, _loop).result()
+
+
+def _to_gym(obs: Observation) -> dict[str, Any]:
+    return {"messages": [m.to_openai() for m in obs.messages], "extras": dict(obs.extras)}
+
+
+class GymEnv(gymnasium.Env):
+    """`agentgym.make(id)` returns this.
+
+    reward="step" (default): each step's reward is the verifier's step reward, and the final step
+    adds the difference to the outcome, so an episode's return equals its verified outcome.
+    reward="outcome": 0 on every step but the last, which carries the outcome.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        env: Env,
+        render_mode: str | None = None,
+        reward: Literal["step", "outcome"] = "step",
+    ):
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be None or 'ansi', not {render_mode!r}")
+        if reward not in ("step", "outcome"):
+            raise ValueError(f"reward must be 'step' or 'outcome', not {reward!r}")
+        self.env = env
+        self.render_mode = render_mode
+        self.reward_mode = reward
+        self.observation_space = ChatObservation()
+        self.action_space = AssistantAction([t.name for t in env.tools])
+        self._return = 0.0
+        self._closed = False
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """The env's tools in OpenAI format, ready for `client.chat.completions.create(tools=...)`."""
+        return [t.to_openai() for t in self.env.tools]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is None:
+            seed = int(self.np_random.integers(0, 2**31 - 1))
+        obs, info = run_sync(self.env.reset(seed=seed, options=options))
+        self._return = 0.0
+        return _to_gym(obs), dict(info)
+
+    def step(self, action: Any):
+        result = run_sync(self.env.step(action))
+        reward = result.reward.value if self.reward_mode == "step" else 0.0
+        info = dict(result.info)
+        info["reward_components"] = dict(result.reward.components)
+        if "outcome" in info:
+            outcome = float(info["outcome"]["value"])
+            reward = outcome - self._return if self.reward_mode == "step" else outcome
+        self._return += reward
+        return _to_gym(result.observation), float(reward), result.terminated, result.truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        lines = []
+        for m in self.env.messages:
+            text = m.content or ""
+            if m.tool_calls:
+                text += " " + "; ".join(f"{c.name}({c.arguments})" for c in m.tool_calls)
+            lines.append(f"[{m.role}] {text.strip()}")
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            run_sync(self.env.close())

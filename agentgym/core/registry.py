@@ -1,0 +1,151 @@
+"""Versioned env ids, registration, and discovery of third-party envs by entry point.
+
+Ids follow Gymnasium's rule, `family/Name-vN`. Built-in envs and plugins are loaded on the first
+look-up, not as a side effect of importing a module (BrowserGym #196 lost envs that way).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from agentgym.core.env import Env
+from agentgym.core.errors import RegistrationError, UnknownEnvError
+
+ENTRY_POINT_GROUP = "agentgym.environments"
+ID_PATTERN = re.compile(r"^(?P<family>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.:+-]+)-v(?P<version>\d+)$")
+
+
+@dataclass
+class EnvSpec:
+    """How to build one registered env. `entry_point` is a callable or "module:attr"."""
+
+    id: str
+    entry_point: str | Callable[..., Env]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    #: a callable returning the number of tasks, so `agentgym list` need not build the env
+    count_tasks: Callable[[], int] | None = None
+
+    @property
+    def family(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    def _factory(self) -> Callable[..., Env]:
+        if callable(self.entry_point):
+            return self.entry_point
+        module, _, attr = self.entry_point.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def make_async(self, **kwargs: Any) -> Env:
+        env = self._factory()(**{**self.kwargs, **kwargs})
+        env.env_id = self.id
+        return env
+
+    def make(self, render_mode: str | None = None, reward: str = "step", **kwargs: Any):
+        from agentgym.core.gym import GymEnv
+
+        gym_env = GymEnv(self.make_async(**kwargs), render_mode=render_mode, reward=reward)
+        gym_env.spec = _gymnasium_spec(self, kwargs)
+        return gym_env
+
+
+def _gymnasium_spec(spec: EnvSpec, kwargs: dict[str, Any]):
+    """A gymnasium EnvSpec so `env.spec.make()` and gymnasium tooling work on our envs."""
+    from gymnasium.envs.registration import EnvSpec as GymSpec
+
+    return GymSpec(
+        id=spec.id,
+        entry_point=lambda **kw: spec.make(**kw),
+        kwargs=dict(kwargs),
+        disable_env_checker=True,
+        order_enforce=False,
+    )
+
+
+_registry: dict[str, EnvSpec] = {}
+_loaded = False
+_plugin_errors: dict[str, str] = {}
+
+
+def register(
+    id: str,
+    entry_point: str | Callable[..., Env],
+    *,
+    description: str = "",
+    count_tasks: Callable[[], int] | None = None,
+    override: bool = False,
+    **defaults: Any,
+) -> EnvSpec:
+    """Register an env under a versioned id; `defaults` are passed to the entry point."""
+    if not ID_PATTERN.match(id):
+        raise RegistrationError(
+            f"invalid env id {id!r}: ids look like 'family/Name-v0' (Gymnasium's ns/Name-vN rule)"
+        )
+    if id in _registry and not override:
+        raise RegistrationError(f"env id {id!r} is already registered")
+    spec = EnvSpec(id, entry_point, dict(defaults), description, count_tasks)
+    _registry[id] = spec
+    return spec
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from agentgym.environments import builtin_specs
+
+    for spec in builtin_specs():
+        _registry.setdefault(spec.id, spec)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            provided = ep.load()
+            if callable(provided) and not isinstance(provided, EnvSpec):
+                provided = provided()
+            for spec in [provided] if isinstance(provided, EnvSpec) else list(provided or []):
+                if spec.id not in _registry:
+                    _registry[spec.id] = spec
+        except Exception as e:  # one broken plugin must not hide every other env
+            _plugin_errors[ep.name] = f"{type(e).__name__}: {e}"
+            warnings.warn(f"agentgym: plugin {ep.name!r} failed to load: {e}", stacklevel=2)
+
+
+def registry() -> dict[str, EnvSpec]:
+    """Every known env id, built-in and plugin, sorted."""
+    _load()
+    return dict(sorted(_registry.items()))
+
+
+def spec(id: str) -> EnvSpec:
+    _load()
+    try:
+        return _registry[id]
+    except KeyError:
+        pass
+    candidates = list(_registry)
+    close = difflib.get_close_matches(id, candidates, n=3, cutoff=0.5)
+    if not close:  # same name, other version or family
+        name = id.split("/")[-1].rsplit("-v", 1)[0].lower()
+        close = [c for c in candidates if name and name in c.lower()][:3]
+    hint = f" Did you mean: {', '.join(close)}?" if close else " Run `agentgym list` to see them all."
+    raise UnknownEnvError(f"unknown env id {id!r}.{hint}")
+
+
+def make(id: str, **kwargs: Any):
+    """The sync `gymnasium.Env` for `id`."""
+    return spec(id).make(**kwargs)
+
+
+def make_async(id: str, **kwargs: Any) -> Env:
+    """The async env for `id` (what the rollout runner, search and training use)."""
+    return spec(id).make_async(**kwargs)

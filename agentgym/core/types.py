@@ -1,0 +1,207 @@
+"""The records that cross module boundaries: messages, actions, rewards, steps, episodes, tasks.
+
+Messages follow the OpenAI chat format so that an observation can be sent to any
+OpenAI-compatible server as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+EpisodeStatus = Literal["ok", "truncated", "infra_error"]
+
+
+class ToolCall(BaseModel):
+    """A call the agent asks for: a tool name and its arguments (already parsed from JSON)."""
+
+    id: str = ""
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": json.dumps(self.arguments)},
+        }
+
+
+class Message(BaseModel):
+    """One chat message in OpenAI format (tool calls kept parsed)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    role: Role
+    content: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def to_openai(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_openai() for c in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name is not None and self.role == "tool":
+            out["name"] = self.name
+        return out
+
+
+class ToolSpec(BaseModel):
+    """What the agent is told about a tool: name, description and a JSON schema of its parameters."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+class TokenUsage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class Action(BaseModel):
+    """What a policy returns: an assistant message, plus what the policy knows about how it made it.
+
+    `token_ids` / `logprobs` are filled by policies that have them (local models, some servers);
+    trainers use them, environments ignore them.
+    """
+
+    content: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: TokenUsage | None = None
+    token_ids: list[int] | None = None
+    logprobs: list[float] | None = None
+
+    @classmethod
+    def coerce(cls, value: Action | str | dict[str, Any]) -> Action:
+        """Accept an Action, a plain string, or an OpenAI-style assistant message dict."""
+        if isinstance(value, Action):
+            return value
+        if isinstance(value, str):
+            return cls(content=value)
+        if isinstance(value, dict):
+            calls = []
+            for i, raw in enumerate(value.get("tool_calls") or []):
+                fn = raw.get("function", raw)
+                args = fn.get("arguments", {})
+                if isinstance(args, str):
+                    args = json.loads(args) if args.strip() else {}
+                calls.append(ToolCall(id=raw.get("id") or f"call_{i}", name=fn["name"], arguments=args))
+            return cls(content=value.get("content"), tool_calls=calls)
+        raise TypeError(f"an action is an Action, a str or a message dict, not {type(value).__name__}")
+
+
+class Reward(BaseModel):
+    """A score with its parts and the reason for it. A verifier that fails raises instead."""
+
+    value: float
+    components: dict[str, float] = Field(default_factory=dict)
+    explanation: str = ""
+    source: str = ""
+
+
+class Observation(BaseModel):
+    """What the agent sees: the whole conversation so far, plus structured extras.
+
+    Policies are stateless: every observation carries the full history, so a forked env and a
+    replayed episode need no hidden policy state.
+    """
+
+    messages: list[Message]
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+class StepResult(BaseModel):
+    observation: Observation
+    reward: Reward
+    terminated: bool = False
+    truncated: bool = False
+    info: dict[str, Any] = Field(default_factory=dict)
+
+
+class Step(BaseModel):
+    """One recorded turn of an episode."""
+
+    index: int
+    # messages added since the previous step; concatenated over steps they give the conversation
+    observation: list[Message]
+    action: Action
+    tool_results: list[Message] = Field(default_factory=list)
+    reward: float = 0.0
+    reward_components: dict[str, float] = Field(default_factory=dict)
+    latency_s: float = 0.0  # time the policy took to act
+    env_latency_s: float = 0.0  # time the env took to step
+
+
+class Versions(BaseModel):
+    agentgym: str
+    python: str
+    packages: dict[str, str] = Field(default_factory=dict)
+
+
+class Episode(BaseModel):
+    """Everything needed to audit, score, replay or train on one rollout."""
+
+    env_id: str
+    task_id: str
+    seed: int | None = None
+    sample: int = 0
+    policy: str
+    steps: list[Step] = Field(default_factory=list)
+    outcome: Reward | None = None
+    status: EpisodeStatus = "ok"
+    error: str | None = None
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    versions: Versions | None = None
+    started_at: float = Field(default_factory=time.time)
+    duration_s: float = 0.0
+
+    @property
+    def reward(self) -> float:
+        return self.outcome.value if self.outcome else 0.0
+
+    @property
+    def success(self) -> bool:
+        return self.status != "infra_error" and self.reward >= 1.0 - 1e-9
+
+
+class Task(BaseModel):
+    """One task: what the agent is asked, what the env needs, how it is checked.
+
+    Families subclass this with typed `data`; the base keeps a task file readable by any tool.
+    """
+
+    id: str
+    family: str
+    prompt: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    reference: list[Action] | None = None
+    verifier: dict[str, Any] = Field(default_factory=dict)
+    difficulty: int | None = None

@@ -1,0 +1,26 @@
+"""Printing results as a table in the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def print_results(results: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"{results['env_id']} · {results['policy']}")
+    for col in ("tasks", "episodes", "success", "95% CI", "mean reward", f"pass@{results['k']}", "infra errors"):
+        table.add_column(col, justify="right")
+    lo, hi = results["ci95"]
+    table.add_row(
+        str(results["n_tasks"]), str(results["n_episodes"]), _fmt(results["success_rate"]),
+        f"[{_fmt(lo, 2)}, {_fmt(hi, 2)}]", _fmt(results["mean_reward"]),
+        _fmt(results["pass_at_k"]), str(results["n_infra_errors"]),
+    )
+    console.print(table)

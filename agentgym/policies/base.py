@@ -1,0 +1,39 @@
+"""The Policy protocol: what users plug in.
+
+A policy is anything with `act(observation, tools) -> Action` (sync or async) and a `name`.
+It may also define `begin(task, seed, sample)`, called before each episode; privileged policies
+(oracle, replay) use it, ordinary agents leave it out.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Protocol, runtime_checkable
+
+from agentgym.core.types import Action, Observation, Task, ToolSpec
+
+
+@runtime_checkable
+class Policy(Protocol):
+    name: str
+
+    def act(self, observation: Observation, tools: list[ToolSpec]) -> Any:
+        """Return an `Action` (or a coroutine that gives one)."""
+        ...
+
+
+async def act(policy: Policy, observation: Observation, tools: list[ToolSpec]) -> Action:
+    """Call `policy.act`, awaiting it if it is async, and coerce what comes back to an Action."""
+    result = policy.act(observation, tools)
+    if inspect.isawaitable(result):
+        result = await result
+    return Action.coerce(result)
+
+
+async def begin(policy: Policy, task: Task, seed: int | None, sample: int) -> None:
+    """Call the optional `begin` hook."""
+    hook = getattr(policy, "begin", None)
+    if hook is not None:
+        result = hook(task, seed, sample)
+        if inspect.isawaitable(result):
+            await result

@@ -1,0 +1,153 @@
+"""The async episode runner: one episode, or many at once with a concurrency limit.
+
+Each episode gets its own env instance and a shallow copy of the policy (so a policy's
+`begin` state is per episode). Infrastructure errors are retried; if they persist the episode
+is recorded with status `infra_error` and left out of every metric.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agentgym.core.env import Env
+from agentgym.core.errors import InfraError, UserInputError
+from agentgym.core.types import Episode, Reward, Step
+from agentgym.policies.base import Policy, act, begin
+from agentgym.rollout.store import EpisodeStore
+from agentgym.rollout.versions import current_versions
+
+StepCallback = Callable[[Step], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    task_id: str
+    sample: int = 0
+    seed: int | None = None
+
+
+async def run_episode(
+    env: Env,
+    policy: Policy,
+    task_id: str,
+    *,
+    seed: int | None = None,
+    sample: int = 0,
+    max_steps: int | None = None,
+    on_step: StepCallback | None = None,
+) -> Episode:
+    """Run one episode to its end. Infrastructure errors propagate (the caller retries)."""
+    if max_steps is not None:
+        env.max_steps = max_steps
+    task = env.tasks.get(task_id)
+    if task is None:
+        raise UserInputError(f"{env.env_id} has no task {task_id!r}")
+    policy = copy.copy(policy)
+    episode = Episode(
+        env_id=env.env_id, task_id=task_id, seed=seed, sample=sample,
+        policy=getattr(policy, "name", type(policy).__name__), versions=current_versions(),
+    )
+    start = time.perf_counter()
+    await begin(policy, task, seed, sample)
+    observation, _ = await env.reset(seed=seed, options={"task_id": task_id})
+    seen = 0
+    while True:
+        t0 = time.perf_counter()
+        action = await act(policy, observation, env.tools)
+        t1 = time.perf_counter()
+        result = await env.step(action)
+        t2 = time.perf_counter()
+        new = result.observation.messages[len(observation.messages):]
+        step = Step(
+            index=len(episode.steps),
+            observation=observation.messages[seen:],
+            action=action,
+            tool_results=[m for m in new if m.role == "tool"],
+            reward=result.reward.value,
+            reward_components=result.reward.components,
+            latency_s=t1 - t0,
+            env_latency_s=t2 - t1,
+        )
+        episode.steps.append(step)
+        if action.usage:
+            episode.usage = episode.usage + action.usage
+        if on_step:
+            on_step(step)
+        seen = len(observation.messages)
+        observation = result.observation
+        if result.terminated or result.truncated:
+            episode.outcome = Reward.model_validate(result.info["outcome"])
+            episode.status = "truncated" if result.truncated else "ok"
+            break
+    episode.duration_s = time.perf_counter() - start
+    return episode
+
+
+async def run_with_retries(
+    make_env: Callable[[], Env],
+    policy: Policy,
+    job: Job,
+    *,
+    retries: int = 2,
+    max_steps: int | None = None,
+    on_step: StepCallback | None = None,
+) -> Episode:
+    """One episode in a fresh env; retried on infrastructure errors, then recorded as such."""
+    error = ""
+    for attempt in range(retries + 1):
+        env = make_env()
+        try:
+            return await run_episode(
+                env, policy, job.task_id, seed=job.seed, sample=job.sample,
+                max_steps=max_steps, on_step=on_step,
+            )
+        except UserInputError:
+            raise
+        except InfraError as e:
+            error = f"{type(e).__name__}: {e}"
+            if not e.retryable:
+                break
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+        except Exception as e:  # a bug in env or policy code: data, not a crash of the whole run
+            error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
+            break
+        finally:
+            await env.close()
+    return Episode(
+        env_id=getattr(env, "env_id", ""), task_id=job.task_id, seed=job.seed, sample=job.sample,
+        policy=getattr(policy, "name", type(policy).__name__), status="infra_error",
+        error=error, versions=current_versions(),
+    )
+
+
+async def run_many(
+    make_env: Callable[[], Env],
+    policy: Policy,
+    jobs: list[Job],
+    *,
+    concurrency: int = 8,
+    store: EpisodeStore | None = None,
+    max_steps: int | None = None,
+    retries: int = 2,
+    on_episode: Callable[[Episode], None] | None = None,
+) -> list[Episode]:
+    """Run `jobs` with at most `concurrency` at once; each episode is stored as soon as it ends."""
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(job: Job) -> Episode:
+        async with semaphore:
+            episode = await run_with_retries(
+                make_env, policy, job, retries=retries, max_steps=max_steps
+            )
+        if store is not None:
+            store.append(episode)
+        if on_episode is not None:
+            on_episode(episode)
+        return episode
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))

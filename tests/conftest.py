@@ -1,0 +1,37 @@
+"""Shared fixtures. The framework's own test env is registered here for every test."""
+
+from __future__ import annotations
+
+import pytest
+
+import agentgym
+from tests.core.counter_env import CounterEnv
+
+try:
+    agentgym.register("test/Counter-v0", CounterEnv, description="framework test env")
+except agentgym.core.errors.RegistrationError:
+    pass
+
+
+@pytest.fixture
+def counter_env() -> CounterEnv:
+    env = CounterEnv()
+    env.env_id = "test/Counter-v0"
+    return env
+
+
+@pytest.fixture
+def openai_server():
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 with a scripted reply queue."""
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def openai_env(openai_server, monkeypatch):
+    """The fake server, with OPENAI_BASE_URL pointing at it and no API key set."""
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return openai_server
