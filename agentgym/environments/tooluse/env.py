@@ -1,0 +1,155 @@
+"""`tooluse/Retail-v0`: a customer-service agent works on a stateful store database through tools.
+
+Each episode has a private SQLite copy of the seeded store. The agent talks to a scripted user
+(`user.py`) and calls tools; the policy document is the system message. Rewards come from
+`StateDiffVerifier`: the agent's database against the one the task's reference solution makes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from agentgym.core.env import Env
+from agentgym.core.errors import VerifierError
+from agentgym.core.types import Action, Message, Reward, Task, ToolCall, ToolSpec
+from agentgym.environments.tooluse.data import copy_database, fresh_database
+from agentgym.environments.tooluse.tasks import RetailTask, load_tasks
+from agentgym.environments.tooluse.tools import LOOKUP_TOOLS, Session, transfer_to_human_agents
+from agentgym.environments.tooluse.user import ScriptedUser
+from agentgym.environments.tooluse.writes import WRITE_TOOLS
+from agentgym.tools import Toolbox, parse_tool_calls
+from agentgym.verifiers.state_diff import StateDiffVerifier, snapshot
+
+POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
+TOOLBOX = Toolbox([*LOOKUP_TOOLS, *WRITE_TOOLS, transfer_to_human_agents])
+WRITE_NAMES = frozenset(t.name for t in WRITE_TOOLS)
+_BOUND_NAMES = {
+    name: {p.name for p in inspect.signature(t.fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
+    for name, t in TOOLBOX.tools.items()
+}
+_PARSE_HINT = (
+    'Write a tool call as <tool_call>{"name": "<tool>", "arguments": {...}}</tool_call>, '
+    "or use native tool calls."
+)
+
+
+async def run_call(call: ToolCall, db: sqlite3.Connection, session: Session) -> tuple[Message, bool]:
+    """Run one tool call against an episode's database; agent mistakes come back as the message."""
+    available = {"db": db, "session": session}
+    bound = {k: available[k] for k in _BOUND_NAMES.get(call.name, ())}
+    return await TOOLBOX.call(call, **bound)
+
+
+async def replay(task: RetailTask) -> sqlite3.Connection:
+    """The database the task's reference solution produces from a fresh copy of the store."""
+    db, session = fresh_database(task.data.db_seed), Session()
+    for action in task.reference:
+        for call in action.tool_calls:
+            message, ok = await run_call(call, db, session)
+            if not ok:
+                db.close()
+                raise VerifierError(f"the reference of task {task.id} fails at {call.name}: {message.content}")
+    return db
+
+
+_verifiers: dict[str, StateDiffVerifier] = {}
+
+
+async def verifier_for(task: RetailTask) -> StateDiffVerifier:
+    """The task's verifier (initial and gold snapshots), built once per process per task."""
+    key = task.model_dump_json()
+    if key not in _verifiers:
+        initial = fresh_database(task.data.db_seed)
+        gold = await replay(task)
+        try:
+            _verifiers[key] = StateDiffVerifier(snapshot(initial), snapshot(gold), list(task.data.required_outputs))
+        finally:
+            initial.close()
+            gold.close()
+    return _verifiers[key]
+
+
+class RetailEnv(Env):
+    """Retail customer service over a per-episode SQLite store, with a scripted user."""
+
+    def __init__(self, tasks: str | Path | list[RetailTask] | None = None, max_steps: int = 30):
+        super().__init__(tasks if isinstance(tasks, list) else load_tasks(tasks), max_steps=max_steps)
+        self.db: sqlite3.Connection | None = None
+        self.session = Session()
+        self.user: ScriptedUser | None = None
+        self.verifier: StateDiffVerifier | None = None
+        self.progress = 0.0
+
+    @property
+    def tools(self) -> list[ToolSpec]:
+        return TOOLBOX.specs
+
+    def extras(self) -> dict[str, Any]:
+        return {"task_id": self.task.id, "domain": "retail"} if self.task else {}
+
+    async def _reset(self, task: Task, seed: int | None) -> list[Message]:
+        assert isinstance(task, RetailTask)
+        await self.close()
+        self.verifier = await verifier_for(task)
+        self.db = fresh_database(task.data.db_seed)
+        self.session = Session()
+        self.user = ScriptedUser(task.prompt, dict(task.data.user_facts))
+        self.progress = 0.0
+        return [Message(role="system", content=POLICY), Message(role="user", content=self.user.opening())]
+
+    async def _step(self, action: Action) -> tuple[list[Message], Reward, bool]:
+        assert self.db is not None and self.user is not None
+        parsed = parse_tool_calls(action)
+        if not parsed.calls and not parsed.problems:  # a message to the user
+            text = action.content or ""
+            reply, done = self.user.reply(text)
+            messages = [Message(role="assistant", content=text), Message(role="user", content=reply)]
+            return messages, self._step_reward(wrote=False, errors=0), done
+
+        calls = [
+            c if (action.tool_calls and c.id) else c.model_copy(update={"id": f"call_{self.steps_taken}_{i}"})
+            for i, c in enumerate(parsed.calls)
+        ]
+        content = parsed.text if calls else action.content
+        messages = [Message(role="assistant", content=content, tool_calls=calls)]
+        wrote, errors, terminated = False, len(parsed.problems), False
+        for call in calls:
+            result, ok = await run_call(call, self.db, self.session)
+            messages.append(result)
+            errors += not ok
+            wrote |= ok and call.name in WRITE_NAMES
+            terminated |= ok and call.name == transfer_to_human_agents.name
+        if parsed.problems:
+            messages.append(Message(role="user", content="[environment] " + "; ".join(parsed.problems) + ". " + _PARSE_HINT))
+        return messages, self._step_reward(wrote, errors), terminated
+
+    def _step_reward(self, wrote: bool, errors: int) -> Reward:
+        assert self.verifier is not None and self.db is not None
+        if wrote:
+            reward = self.verifier.score_step(snapshot(self.db), self.progress)
+            self.progress = reward.components["progress"]
+        else:
+            reward = Reward(value=0.0, components={"progress": self.progress}, source=self.verifier.source)
+        reward.components["tool_errors"] = float(errors)
+        return reward
+
+    async def score(self) -> Reward:
+        if self.db is None or self.verifier is None:
+            raise VerifierError("there is no episode to score: call reset() first")
+        said = [m.content for m in self.messages if m.role == "assistant" and m.content]
+        return self.verifier.score_episode(snapshot(self.db), said)
+
+    async def _fork_state(self, child: Env) -> None:
+        assert isinstance(child, RetailEnv)
+        if self.db is None:
+            raise RuntimeError("call reset() before fork()")
+        child.db = copy_database(self.db)
+        child.session = Session(self.session.user_id)
+
+    async def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None

@@ -1,0 +1,69 @@
+"""The oracle: acts out a task's reference solution, to check that tasks are solvable.
+
+A family may offer `reference_solver(task)` in `agentgym.environments.<family>`; it returns an
+object with `act(observation, tools)` (or None to fall back). Otherwise `task.reference`, a list of
+actions, is replayed in order, and once it is used up the oracle closes with a short message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from agentgym.core.errors import UserInputError
+from agentgym.core.types import Action, Observation, Task, ToolSpec
+from agentgym.policies._episode import EpisodeSlot, turn_index
+
+CLOSING_MESSAGE = "I have completed the task."
+
+
+@dataclass
+class _Plan:
+    task_id: str
+    solver: Any | None  # a family's reference solver, or None to replay `actions`
+    actions: list[Action]
+
+
+def family_solver(task: Task) -> Any | None:
+    """The family's reference solver for `task`, if the family module offers one."""
+    if not task.family.isidentifier():
+        return None
+    module_name = f"agentgym.environments.{task.family}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name is not None and module_name.startswith(e.name):
+            return None  # no such family module: the task carries its own reference
+        raise
+    make = getattr(module, "reference_solver", None)
+    return make(task) if callable(make) else None
+
+
+class OraclePolicy:
+    """Replays the reference solution of whichever task `begin()` was given."""
+
+    def __init__(self) -> None:
+        self.name = "oracle"
+        self._plan: EpisodeSlot[_Plan] = EpisodeSlot(self.name)
+
+    def begin(self, task: Task, seed: int | None, sample: int) -> None:
+        solver = family_solver(task)
+        if solver is None and not task.reference:
+            raise UserInputError(
+                f"task {task.id!r} has no reference solution, so the oracle cannot act on it"
+            )
+        self._plan.set(_Plan(task.id, solver, list(task.reference or [])))
+
+    async def act(self, observation: Observation, tools: list[ToolSpec]) -> Action:
+        plan = self._plan.get()
+        if plan.solver is not None:
+            result = plan.solver.act(observation, tools)
+            if inspect.isawaitable(result):
+                result = await result
+            return Action.coerce(result)
+        turn = turn_index(observation)
+        if turn < len(plan.actions):
+            return plan.actions[turn].model_copy(deep=True)
+        return Action(content=CLOSING_MESSAGE)
