@@ -1,0 +1,215 @@
+"""Workspace storage: overlayfs layers on per-sandbox tmpfs volumes, or plain copies.
+
+Layout under `runtime_root()` (all names start with the labels `cleanup` looks for):
+
+    vol-<id>/              a tmpfs of `disk_mb` (the disk quota), mounted once per volume
+        layers/<n>/        frozen layers (read-only lowers of one or more sandboxes)
+        up-<n>/ wk-<n>/    the live upper and work directories of the sandbox that owns it
+        tmp-<n>/           that sandbox's /tmp (copied on fork; usually small)
+    sbx-<id>/ws            the merged workspace that is bound at /workspace
+    sbx-<id>/owner         pid of the process that owns it (cleanup skips live owners)
+
+A fork unmounts the parent, renames its upper into `layers/` (O(1)), and mounts the parent
+and the child again on fresh uppers over the same lowers: its cost does not grow with the
+workspace. Layers are reference-counted within this process and deleted when unused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentgym.core.errors import SandboxError
+
+SQUASH_DEPTH = 32  # overlay gets slower with depth and the kernel stops at ~500 lowers
+_counter = itertools.count(1)
+
+
+def runtime_root() -> Path:
+    root = Path(os.environ.get("AGENTGYM_RUNTIME") or Path(tempfile.gettempdir()) / f"agentgym-{os.geteuid()}")
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return root
+
+
+def new_id() -> str:
+    return secrets.token_hex(5)
+
+
+async def run(*argv: str, cwd: Path | None = None) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise SandboxError(f"{' '.join(argv)} failed: {err.decode(errors='replace').strip()}")
+
+
+def can_mount() -> bool:
+    return os.geteuid() == 0
+
+
+_overlay_ok: bool | None = None
+
+
+def overlay_works() -> bool:
+    """Whether an overlay with an upper on our tmpfs volumes can be mounted here (probed once)."""
+    global _overlay_ok
+    if _overlay_ok is None:
+        _overlay_ok = _probe_overlay()
+    return _overlay_ok
+
+
+def _probe_overlay() -> bool:
+    if not can_mount() or os.environ.get("AGENTGYM_NO_OVERLAY"):
+        return False
+    probe = Path(tempfile.mkdtemp(prefix="probe-", dir=runtime_root()))
+    try:
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(probe)], capture_output=True).returncode:
+            return False
+        for d in ("l", "u", "w", "m"):
+            (probe / d).mkdir()
+        ok = subprocess.run(
+            ["mount", "-t", "overlay", "overlay", "-o", "lowerdir=l,upperdir=u,workdir=w", "m"],
+            cwd=probe, capture_output=True,
+        ).returncode == 0
+        if ok:
+            subprocess.run(["umount", str(probe / "m")], capture_output=True)
+        return ok
+    finally:
+        subprocess.run(["umount", "-l", str(probe)], capture_output=True)
+        shutil.rmtree(probe, ignore_errors=True)
+
+
+@dataclass(eq=False)
+class Volume:
+    """A size-limited tmpfs (a plain directory when we cannot mount) holding layers and uppers."""
+
+    path: Path
+    refs: int = 0
+
+    @classmethod
+    async def create(cls, disk_mb: int) -> Volume:
+        path = runtime_root() / f"vol-{new_id()}"
+        path.mkdir()
+        if can_mount():
+            await run("mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=0755", "agentgym", str(path))
+        (path / "layers").mkdir()
+        (path / "owner").write_text(str(os.getpid()))
+        return cls(path)
+
+    def incref(self) -> None:
+        self.refs += 1
+
+    async def decref(self) -> None:
+        self.refs -= 1
+        if self.refs <= 0:
+            if os.path.ismount(self.path):
+                await run("umount", "-l", str(self.path))
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+@dataclass(eq=False)
+class Layer:
+    """A read-only directory in a stack. `volume` is None for the caller's own workspace."""
+
+    path: Path
+    volume: Volume | None = None
+    refs: int = 0
+
+    def incref(self) -> None:
+        self.refs += 1
+
+    async def decref(self) -> None:
+        self.refs -= 1
+        if self.refs <= 0 and self.volume is not None:
+            await asyncio.to_thread(shutil.rmtree, self.path, True)
+            await self.volume.decref()
+
+
+@dataclass(eq=False)
+class Stack:
+    """Lowers (top first) of a workspace; sharing a Stack is what makes forks and snapshots O(1)."""
+
+    layers: list[Layer] = field(default_factory=list)
+
+    def hold(self) -> None:
+        for layer in self.layers:
+            layer.incref()
+
+    async def release(self) -> None:
+        for layer in self.layers:
+            await layer.decref()
+
+
+def layer_on(volume: Volume, upper: Path) -> Layer:
+    """Freeze `upper` (an unmounted upper dir on `volume`) as a new layer."""
+    dest = volume.path / "layers" / str(next(_counter))
+    upper.rename(dest)
+    volume.incref()
+    return Layer(dest, volume)
+
+
+def is_empty(path: Path) -> bool:
+    with os.scandir(path) as it:
+        return next(it, None) is None
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """cp -a (keeps owners, modes, xattrs and overlay whiteouts)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    if is_empty(src):
+        return
+    res = subprocess.run(["cp", "-a", "--reflink=auto", f"{src}/.", str(dst)], capture_output=True)
+    if res.returncode:
+        raise SandboxError(f"copying {src} failed: {res.stderr.decode(errors='replace').strip()}")
+
+
+def squash(layers: list[Layer], dest: Path) -> None:
+    """Merge layers (top first) into `dest`, keeping whiteouts so they still hide what is below."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for layer in reversed(layers):
+        for dirpath, dirnames, filenames in os.walk(layer.path):
+            rel = Path(dirpath).relative_to(layer.path)
+            target_dir = dest / rel
+            if rel != Path(".") and _is_opaque(Path(dirpath)) and target_dir.exists():
+                _remove(target_dir)
+            if not target_dir.is_dir() or target_dir.is_symlink():
+                if target_dir.exists() or target_dir.is_symlink():
+                    _remove(target_dir)
+                target_dir.mkdir()
+            shutil.copystat(dirpath, target_dir, follow_symlinks=False)
+            _copy_xattrs(Path(dirpath), target_dir)
+            for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+                src, dst = Path(dirpath) / name, target_dir / name
+                if dst.exists() or dst.is_symlink():
+                    _remove(dst)
+                subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+
+
+def _is_opaque(path: Path) -> bool:
+    try:
+        return os.getxattr(path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _copy_xattrs(src: Path, dst: Path) -> None:
+    try:
+        for name in os.listxattr(src, follow_symlinks=False):
+            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False), follow_symlinks=False)
+    except OSError:
+        pass
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()

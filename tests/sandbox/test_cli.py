@@ -1,0 +1,42 @@
+"""`agentgym sandbox doctor` and `cleanup()` on this machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from agentgym.sandbox.cli import cleanup, sandbox_app
+from agentgym.sandbox.layers import runtime_root
+
+pytestmark = pytest.mark.bwrap
+
+
+def test_doctor_reports_each_backend():
+    result = CliRunner().invoke(sandbox_app, ["doctor"])
+    assert "bwrap backend" in result.output and "docker backend" in result.output
+    assert "fork/snapshot" in result.output
+
+
+def test_cleanup_removes_what_a_killed_process_left(tmp_path):
+    script = textwrap.dedent(f"""
+        import asyncio, os
+        from agentgym.sandbox import create
+        async def main():
+            sb = await create(workspace={str(tmp_path)!r})
+            print(sb.id, flush=True)
+            os._exit(0)  # dies without closing: mounts, dirs and cgroups stay behind
+        asyncio.run(main())
+    """)
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    sandbox_id = out.stdout.strip()
+    assert (runtime_root() / f"sbx-{sandbox_id}").exists()
+    removed = cleanup()
+    assert any(sandbox_id in item for item in removed)
+    assert not (runtime_root() / f"sbx-{sandbox_id}").exists()
+    assert not any(sandbox_id in line for line in open("/proc/self/mounts"))

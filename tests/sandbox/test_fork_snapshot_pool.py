@@ -1,0 +1,102 @@
+"""Fork, snapshot/restore and the warm pool on the bwrap backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentgym.core.errors import UserInputError
+from agentgym.sandbox import SnapshotRef, WarmPool
+from agentgym.sandbox.layers import SQUASH_DEPTH
+
+from .conftest import bwrap_limits
+
+pytestmark = pytest.mark.bwrap
+
+
+async def ls(sb, path="."):
+    return sorted((await sb.exec(f"ls -A {path}")).stdout.split())
+
+
+async def test_fork_copies_files_and_then_diverges(sandbox):
+    await sandbox.write_file("parent_before.txt", "1")
+    await sandbox.write_file("/tmp/scratch", "tmp state")
+    child = await sandbox.fork()
+    try:
+        assert await child.read_file("parent_before.txt") == "1"
+        assert await child.read_file("/tmp/scratch") == "tmp state"
+        await child.exec("rm README && echo c > child.txt")
+        await sandbox.write_file("parent_after.txt", "2")
+        assert await ls(sandbox) == ["README", "parent_after.txt", "parent_before.txt", "pkg"]
+        assert await ls(child) == ["child.txt", "parent_before.txt", "pkg"]
+        grandchild = await child.fork()
+        await child.close()  # the grandchild keeps the layers it shares with its parent
+        assert await ls(grandchild) == ["child.txt", "parent_before.txt", "pkg"]
+        await grandchild.close()
+    finally:
+        await child.close()
+
+
+async def test_processes_do_not_survive_a_fork(sandbox):
+    import asyncio
+
+    running = asyncio.create_task(sandbox.exec("sleep 30; echo finished", timeout=60))
+    await asyncio.sleep(0.3)
+    child = await sandbox.fork()
+    res = await running
+    assert res.exit_code != 0 and "finished" not in res.stdout
+    await child.close()
+
+
+async def test_snapshot_and_restore(sandbox):
+    await sandbox.write_file("a.txt", "v1")
+    ref = await sandbox.snapshot()
+    assert isinstance(ref, SnapshotRef)
+    await sandbox.exec("echo v2 > a.txt; rm -r pkg; mkdir new; echo x > /tmp/t")
+    await sandbox.restore(ref)
+    assert await sandbox.read_file("a.txt") == "v1"
+    assert await ls(sandbox) == ["README", "a.txt", "pkg"]
+    assert await ls(sandbox, "/tmp") == []
+    await sandbox.exec("echo v3 > a.txt")
+    await sandbox.restore(ref)  # a snapshot can be restored more than once
+    assert await sandbox.read_file("a.txt") == "v1"
+
+
+async def test_restore_rejects_a_foreign_snapshot(sandbox):
+    other = await sandbox.fork()
+    try:
+        with pytest.raises(UserInputError):
+            await sandbox.restore(await other.snapshot())
+    finally:
+        await other.close()
+
+
+async def test_long_fork_chains_are_squashed_and_stay_correct(sandbox):
+    current = sandbox
+    chain = []
+    for i in range(SQUASH_DEPTH + 3):
+        await current.exec(f"echo {i} > gen.txt; echo {i} > keep{i}; rm -f keep{i - 2}")
+        current = await current.fork()
+        chain.append(current)
+    assert len(current.fs.stack.layers) <= SQUASH_DEPTH
+    n = SQUASH_DEPTH + 2
+    assert await current.read_file("gen.txt") == f"{n}\n"
+    assert await ls(current) == sorted(["README", "gen.txt", "pkg", f"keep{n - 1}", f"keep{n}"])
+    for sb in chain:
+        await sb.close()
+
+
+async def test_warm_pool_acquire_and_release_resets(workspace):
+    async with WarmPool(size=2, workspace=workspace, limits=bwrap_limits()) as pool:
+        sb = await pool.acquire()
+        await sb.exec("echo dirty > README; touch extra")
+        await pool.release(sb)
+        again = [await pool.acquire(), await pool.acquire(), await pool.acquire()]
+        for s in again:
+            assert await s.read_file("README") == "hello\n"
+            assert await ls(s) == ["README", "pkg"]
+        for s in again:
+            await pool.release(s)
+        with pytest.raises(UserInputError):
+            await pool.release(sb.__class__.__new__(sb.__class__))
+    with pytest.raises(UserInputError):
+        WarmPool(size=0)
