@@ -1,0 +1,148 @@
+"""One shared headless Chromium per event loop; each episode gets its own browser context.
+
+A context is fully isolated (cookies, storage, cache), so episodes never see each other. The
+browser process is launched once, and a few spare contexts are kept ready, each with a page whose
+renderer is already running (that costs ~200 ms), so an episode's reset is mostly one navigation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from typing import Any
+
+from agentgym.core.errors import BrowserError
+from agentgym.environments.web.serve import WARM_ORIGIN, Router
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root in containers; the OS sandbox is the container
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str | None:
+    """The Chromium binary: $AGENTGYM_CHROMIUM, else Debian's /usr/bin/chromium, else on PATH."""
+    for candidate in (os.environ.get("AGENTGYM_CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class SharedBrowser:
+    """A lazily launched Chromium that relaunches itself if it died between episodes."""
+
+    def __init__(self, spares: int = 2) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._lock = asyncio.Lock()
+        self.launches = 0
+        self.spares = spares
+        self._ready: list[tuple[Any, Router, Any]] = []
+        self._refills: set[asyncio.Task] = set()
+
+    @property
+    def alive(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
+
+    async def browser(self) -> Any:
+        async with self._lock:
+            if not self.alive:
+                await self._launch()
+            return self._browser
+
+    async def _launch(self) -> None:
+        try:
+            from playwright.async_api import async_playwright
+        except ImportError as e:
+            raise BrowserError(
+                "playwright is not installed: run scripts/setup_web.sh (pip install 'agentgym[web]')"
+            ) from e
+        path = chromium_path()
+        if path is None:
+            raise BrowserError("Chromium not found: run scripts/setup_web.sh (apt-get install chromium)")
+        try:
+            if self._playwright is None:
+                self._playwright = await async_playwright().start()
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=path, args=CHROMIUM_ARGS, headless=True
+            )
+        except Exception as e:
+            raise BrowserError(f"could not launch Chromium at {path}: {e}") from e
+        self.launches += 1
+
+    async def new_context(self, **options: Any) -> Any:
+        """A fresh, isolated browser context (its own cookies, storage and routes)."""
+        browser = await self.browser()
+        try:
+            return await browser.new_context(**options)
+        except Exception as e:
+            raise BrowserError(f"could not open a browser context: {e}") from e
+
+    async def _make_spare(self) -> tuple[Any, Router, Any]:
+        context = await self.new_context(viewport={"width": 1024, "height": 768})
+        router = Router()
+        try:
+            await context.route("**/*", router.handle)
+            page = await context.new_page()
+            await page.goto(WARM_ORIGIN + "/")
+        except Exception as e:
+            await context.close()
+            raise BrowserError(f"could not prepare a browser context: {e}") from e
+        return context, router, page
+
+    async def _refill(self) -> None:
+        try:
+            while len(self._ready) < self.spares and self.alive:
+                self._ready.append(await self._make_spare())
+        except Exception:
+            pass  # the next claim makes its own context and reports the failure properly
+
+    async def claim(self) -> tuple[Any, Router, Any]:
+        """A never-used context for one episode: (context, its router, its first page)."""
+        while self._ready:
+            context, router, page = self._ready.pop()
+            if self.alive and not page.is_closed():
+                break
+        else:
+            context, router, page = await self._make_spare()
+        if self.spares and not self._refills:
+            task = asyncio.get_running_loop().create_task(self._refill())
+            self._refills.add(task)
+            task.add_done_callback(self._refills.discard)
+        return context, router, page
+
+    async def close(self) -> None:
+        for task in list(self._refills):
+            task.cancel()
+        self._ready.clear()
+        async with self._lock:
+            if self._browser is not None:
+                try:
+                    await self._browser.close()
+                except Exception:
+                    pass  # already gone
+                self._browser = None
+            if self._playwright is not None:
+                await self._playwright.stop()
+                self._playwright = None
+
+
+# Playwright objects belong to the loop that made them, so there is one browser per loop.
+_shared: dict[asyncio.AbstractEventLoop, SharedBrowser] = {}
+
+
+def shared_browser() -> SharedBrowser:
+    """The browser shared by every env on the running event loop."""
+    loop = asyncio.get_running_loop()
+    for other in [lp for lp in _shared if lp.is_closed()]:
+        del _shared[other]
+    if loop not in _shared:
+        _shared[loop] = SharedBrowser()
+    return _shared[loop]

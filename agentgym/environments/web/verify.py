@@ -1,0 +1,102 @@
+"""Checks on an episode's app state, answer matching, and sub-goal progress.
+
+An app's `check` is either `check(name, conn, page_url, args) -> bool` or a dict of named
+functions `fn(conn, page_url, args) -> bool`. `url_matches` / `url_contains` work for every app.
+The checks run on the episode's own DB (read-only) and are never shown to the agent.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agentgym.core.errors import VerifierError
+from agentgym.environments.web.tasks import CheckSpec, SubGoal
+
+
+def _url_matches(conn: Any, page_url: str, args: dict[str, Any]) -> bool:
+    return re.search(args["pattern"], page_url) is not None
+
+
+def _url_contains(conn: Any, page_url: str, args: dict[str, Any]) -> bool:
+    return args["text"] in page_url
+
+
+GENERIC_CHECKS: dict[str, Callable[..., bool]] = {
+    "url_matches": _url_matches,
+    "url_contains": _url_contains,
+}
+
+
+def run_check(app_check: Any, spec: CheckSpec, conn: sqlite3.Connection, page_url: str) -> bool:
+    """Evaluate one check; a check that is unknown or crashes is the verifier's failure."""
+    try:
+        if spec.check in GENERIC_CHECKS:
+            return bool(GENERIC_CHECKS[spec.check](conn, page_url, spec.args))
+        if isinstance(app_check, dict):
+            if spec.check not in app_check:
+                raise VerifierError(f"unknown check {spec.check!r} (known: {', '.join(sorted(app_check))})")
+            return bool(app_check[spec.check](conn, page_url, spec.args))
+        if app_check is None:
+            raise VerifierError(f"unknown check {spec.check!r}: this app defines no checks")
+        return bool(app_check(spec.check, conn, page_url, spec.args))
+    except VerifierError:
+        raise
+    except Exception as e:
+        raise VerifierError(f"check {spec.check}({spec.args}) failed to run: {type(e).__name__}: {e}") from e
+
+
+def open_readonly(db_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents folded, punctuation and currency signs dropped, spaces collapsed."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())  # 1,299 -> 1299
+    text = re.sub(r"[^\w\s.]|(?<!\d)\.|\.(?!\d)", " ", text)
+    return " ".join(text.split())
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def answer_matches(given: str | None, expected: str, how: str) -> bool:
+    if given is None:
+        return False
+    if how == "exact":
+        return given.strip() == expected.strip()
+    g, e = normalize(given), normalize(expected)
+    if how == "contains":
+        return e in g
+    if g == e:
+        return True
+    gn, en = _as_number(g), _as_number(e)
+    return gn is not None and en is not None and abs(gn - en) < 1e-9
+
+
+class SubgoalTracker:
+    """Which sub-goals have been reached; each pays its share of reward only the first time."""
+
+    def __init__(self, subgoals: list[SubGoal]):
+        self.subgoals = subgoals
+        total = sum(g.weight for g in subgoals)
+        self.shares = [g.weight / total for g in subgoals] if subgoals else []
+        self.reached = [False] * len(subgoals)
+
+    def update(self, app_check: Any, conn: sqlite3.Connection, page_url: str) -> dict[str, float]:
+        """Check the sub-goals not yet reached; return {component: share} for the new ones."""
+        new: dict[str, float] = {}
+        for i, goal in enumerate(self.subgoals):
+            if not self.reached[i] and run_check(app_check, goal, conn, page_url):
+                self.reached[i] = True
+                new[f"subgoal_{i}:{goal.check}"] = self.shares[i]
+        return new

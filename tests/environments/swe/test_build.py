@@ -1,0 +1,52 @@
+"""Building environments: sources, the cache key, and what never enters a build."""
+
+import subprocess
+
+import pytest
+
+from agentgym.environments.swe.build import TaskSetupError, build_environment
+from agentgym.environments.swe.schema import EnvironmentSpec
+
+
+def _git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(repo)})
+
+
+def test_git_source_exports_one_commit_without_history(tmp_path):
+    repo = tmp_path / "proj"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "mod.py").write_text("VERSION = 1\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "one")
+    first = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (repo / "mod.py").write_text("VERSION = 2\n")
+    _git(repo, "commit", "-qam", "two")
+    built = build_environment(EnvironmentSpec(git=str(repo), commit=first, deps=[]))
+    assert built.read("mod.py") == "VERSION = 1\n"
+    assert not (built.repo / ".git").exists()
+    assert built.manifest() == {"mod.py": built.manifest()["mod.py"]}
+    assert (built.deps / "bin" / "python").is_symlink()
+    with pytest.raises(TaskSetupError, match="'fetch source'"):
+        build_environment(EnvironmentSpec(git=str(repo), commit="0" * 40, deps=[]), "bad-commit")
+
+
+def test_local_dir_key_follows_its_content(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    spec = EnvironmentSpec(local_dir=str(tmp_path), deps=[])
+    key = spec.key()
+    assert spec.key() == key
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert spec.key() != key
+    assert EnvironmentSpec(local_dir=str(tmp_path), deps=[], python="3.11").key() == spec.key()
+
+
+def test_failing_install_command_names_the_step(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    spec = EnvironmentSpec(local_dir=str(tmp_path), deps=[], install=["exit 3"])
+    with pytest.raises(TaskSetupError, match=r"^my-task: step 'install command' failed: exit 3"):
+        build_environment(spec, "my-task")
+    with pytest.raises(TaskSetupError, match="'find python'"):
+        build_environment(EnvironmentSpec(local_dir=str(tmp_path), deps=[], python="2.1"), "old")
