@@ -7,17 +7,15 @@ and exits with code 2; no traceback.
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib
 import json
 import sys
-from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from agentgym.core.errors import AgentgymError, InfraError, UserInputError
+from agentgym.cli_common import clean_errors, console, err_console
+from agentgym.core.errors import UserInputError
 
 app = typer.Typer(
     name="agentgym",
@@ -26,27 +24,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-
-def clean_errors(fn):
-    """Turn our errors into one line on stderr: exit 2 for bad input, 1 for infrastructure."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any):
-        try:
-            return fn(*args, **kwargs)
-        except UserInputError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except (InfraError, AgentgymError) as e:
-            err_console.print(f"[bold red]infrastructure error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
 @app.command("list")
 @clean_errors
 def list_envs(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):

@@ -13,6 +13,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["system", "user", "assistant", "tool"]
+
+#: tool-call arguments that were not a JSON object are kept as {RAW_ARGUMENTS_KEY: text}, so the
+#: env can show the agent its mistake instead of the episode crashing
+RAW_ARGUMENTS_KEY = "__raw__"
+
+
+def parse_arguments(text: str | None) -> dict[str, Any]:
+    """JSON-object arguments, or `{"__raw__": text}` when the model wrote something else."""
+    if text is None or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {RAW_ARGUMENTS_KEY: text}
+    return value if isinstance(value, dict) else {RAW_ARGUMENTS_KEY: text}
 EpisodeStatus = Literal["ok", "truncated", "infra_error"]
 
 
@@ -111,8 +126,8 @@ class Action(BaseModel):
             for i, raw in enumerate(value.get("tool_calls") or []):
                 fn = raw.get("function", raw)
                 args = fn.get("arguments", {})
-                if isinstance(args, str):
-                    args = json.loads(args) if args.strip() else {}
+                if not isinstance(args, dict):
+                    args = parse_arguments(args if isinstance(args, str) else json.dumps(args))
                 calls.append(ToolCall(id=raw.get("id") or f"call_{i}", name=fn["name"], arguments=args))
             return cls(content=value.get("content"), tool_calls=calls)
         raise TypeError(f"an action is an Action, a str or a message dict, not {type(value).__name__}")

@@ -24,3 +24,9 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
         _fmt(results["pass_at_k"]), str(results["n_infra_errors"]),
     )
     console.print(table)
+    if results["n_infra_errors"]:
+        console.print(
+            f"[yellow]{results['n_infra_errors']} episode(s) hit an infrastructure error and are left "
+            "out of every figure; their `error` field in episodes.jsonl says why. Run the same "
+            "command again to retry them.[/]"
+        )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import os
 import random
 import time
@@ -27,9 +26,15 @@ from typing import Any
 import openai
 
 from agentgym.core.errors import EndpointError
-from agentgym.core.types import Action, Observation, TokenUsage, ToolCall, ToolSpec
+from agentgym.core.types import (
+    Action,
+    Observation,
+    TokenUsage,
+    ToolCall,
+    ToolSpec,
+    parse_arguments,
+)
 
-RAW_ARGUMENTS_KEY = "__raw__"
 #: sent when no key is configured: local servers (vLLM, Ollama) accept anything
 PLACEHOLDER_API_KEY = "agentgym-no-key"
 RETRYABLE_STATUS = frozenset({408, 409, 429})
@@ -167,17 +172,6 @@ def completion_to_action(completion: Any) -> Action:
     if choice.logprobs is not None and choice.logprobs.content:
         logprobs = [t.logprob for t in choice.logprobs.content]
     return Action(content=message.content, tool_calls=calls, usage=usage, logprobs=logprobs)
-
-
-def parse_arguments(text: str | None) -> dict[str, Any]:
-    """JSON-object arguments, or `{"__raw__": text}` when the model wrote something else."""
-    if text is None or not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        return {RAW_ARGUMENTS_KEY: text}
-    return value if isinstance(value, dict) else {RAW_ARGUMENTS_KEY: text}
 
 
 def _server_message(error: openai.APIStatusError) -> str:

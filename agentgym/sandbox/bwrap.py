@@ -152,7 +152,12 @@ class BwrapSandbox(Sandbox):
         async with self._lock:
             await self._quiesce()
             child_id = new_id()
-            child_fs = await self.fs.fork(_make_dir(child_id), self.limits.disk_mb)
+            child_dir = _make_dir(child_id)
+            try:
+                child_fs = await self.fs.fork(child_dir, self.limits.disk_mb)
+            except BaseException:
+                shutil.rmtree(child_dir, ignore_errors=True)
+                raise
             return BwrapSandbox(child_id, self.limits, self.network, self.image, child_fs)
 
     async def snapshot(self) -> SnapshotRef:

@@ -13,6 +13,7 @@ machine, so a remote engine needs the runtime directory shared with it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -76,7 +77,7 @@ class DockerSandbox(Sandbox):
         await asyncio.to_thread(_check_image, docker_client, image)
         sandbox_id = new_id()
         sandbox_dir = await _make_dir(sandbox_id)
-        fs = None
+        fs = container = None
         try:
             fs = await WorkspaceFS.create(sandbox_dir, source, limits.disk_mb, owner=AGENT_UID, mount=False)
             # the container must bind `share/` before the overlay is stacked on it, or it would
@@ -84,9 +85,7 @@ class DockerSandbox(Sandbox):
             container = await asyncio.to_thread(_start_container, docker_client, image, sandbox_id, fs, limits, network)
             await fs.mount()
         except BaseException:
-            if fs is not None:
-                await fs.close()
-            await _remove_dir(sandbox_dir)
+            await _discard(container, fs, sandbox_dir)
             raise
         return cls(sandbox_id, limits, network, image, fs, container)
 
@@ -131,12 +130,40 @@ class DockerSandbox(Sandbox):
         )["Id"]
 
     async def _kill_all(self) -> None:
-        """Kill every process of the agent in the container (pid 1 is spared by the kernel)."""
+        """Kill every process of the agent in the container; its init (pid 1) stays.
+
+        A fork bomb can hold every pid the container may have, so an exec of `kill` may not even
+        start. With a local engine the container is frozen and its processes are killed from the
+        host, which needs no pid inside; a remote engine gets `kill -9 -1` from inside, retried.
+        """
         try:
-            exec_id = await asyncio.to_thread(self._create_exec, ["sh", "-c", "kill -9 -1"], "/", {}, False)
-            await asyncio.to_thread(self.api.exec_start, exec_id)
+            if await asyncio.to_thread(self._kill_from_host):
+                return
+            for _ in range(20):
+                exec_id = await asyncio.to_thread(self._create_exec, ["sh", "-c", "kill -9 -1"], "/", {}, False)
+                output = await asyncio.to_thread(self.api.exec_start, exec_id)
+                if b"OCI runtime" not in (output or b""):
+                    return
+                await asyncio.sleep(0.05)
         except Exception as exc:
             raise SandboxError(f"docker sandbox {self.id} is gone: {exc}") from exc
+
+    def _kill_from_host(self) -> bool:
+        """Freeze, SIGKILL every process but init by host pid, thaw. False if the engine is remote."""
+        if os.environ.get("DOCKER_HOST", "unix://").split("://")[0] not in ("unix", ""):
+            return False
+        init_pid = self.api.inspect_container(self.container.id)["State"]["Pid"]
+        self.api.pause(self.container.id)
+        try:
+            top = self.api.top(self.container.id, ps_args="-eo pid")
+            for row in top.get("Processes") or []:
+                pid = int(row[0])
+                if pid != init_pid:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, 9)
+        finally:
+            self.api.unpause(self.container.id)
+        return True
 
     async def fork(self) -> DockerSandbox:
         self._check_open()
@@ -144,10 +171,15 @@ class DockerSandbox(Sandbox):
             await self._kill_all()
             child_id = new_id()
             child_dir = await _make_dir(child_id)
-            child_fs = await self.fs.fork(child_dir, self.limits.disk_mb, mount_child=False)
-            container = await asyncio.to_thread(_start_container, self.container.client, self.image,
-                                                child_id, child_fs, self.limits, self.network)
-            await child_fs.mount()
+            child_fs = container = None
+            try:
+                child_fs = await self.fs.fork(child_dir, self.limits.disk_mb, mount_child=False)
+                container = await asyncio.to_thread(_start_container, self.container.client, self.image,
+                                                    child_id, child_fs, self.limits, self.network)
+                await child_fs.mount()
+            except BaseException:
+                await _discard(container, child_fs, child_dir)
+                raise
             return DockerSandbox(child_id, self.limits, self.network, self.image, child_fs, container)
 
     async def snapshot(self) -> SnapshotRef:
@@ -264,3 +296,14 @@ async def _remove_dir(d: Path) -> None:
                 break
         await run("umount", "-l", share)
     shutil.rmtree(d, ignore_errors=True)
+
+
+async def _discard(container, fs: WorkspaceFS | None, directory: Path) -> None:
+    """Undo a half-made sandbox: nothing of a failed create or fork may be left behind."""
+    if container is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(container.remove, force=True)
+    if fs is not None:
+        with contextlib.suppress(Exception):
+            await fs.close()
+    await _remove_dir(directory)

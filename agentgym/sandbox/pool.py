@@ -43,7 +43,11 @@ class WarmPool:
 
     async def _make(self) -> tuple[Sandbox, SnapshotRef]:
         sandbox = await create(**self._spec)
-        return sandbox, await sandbox.snapshot()
+        try:
+            return sandbox, await sandbox.snapshot()
+        except BaseException:
+            await sandbox.close()
+            raise
 
     async def _fill(self) -> None:
         while not self.closed and self._ready.qsize() + len(self._out) < self.size:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from agentgym.core.types import Message, ToolCall, ToolSpec
+from agentgym.core.types import RAW_ARGUMENTS_KEY, Message, ToolCall, ToolSpec
 from agentgym.tools.function import Tool, ToolCallError
 
 
@@ -44,6 +44,9 @@ class Toolbox:
         """
         try:
             tool = self.get(call.name)
+            if RAW_ARGUMENTS_KEY in call.arguments:
+                raw = str(call.arguments[RAW_ARGUMENTS_KEY])[:200]
+                raise ToolCallError(f"the arguments of {call.name} are not a JSON object: {raw}")
             args = tool.validate(call.arguments)
             result = tool.fn(**args, **bound)
             if inspect.isawaitable(result):

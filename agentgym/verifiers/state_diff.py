@@ -141,6 +141,31 @@ def output_present(required: str, texts: list[str]) -> bool:
     return any(pattern.search(normalize_text(t)) for t in texts)
 
 
+@dataclass(frozen=True)
+class RequiredOutput:
+    """One fact the agent must say: any one of `any_of`, and none of `not_with`.
+
+    `not_with` holds the other values of a closed set (say the other order statuses), so that
+    listing every value ("pending, processed or delivered") does not pass.
+    """
+
+    any_of: tuple[str, ...]
+    not_with: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, output: str | RequiredOutput) -> RequiredOutput:
+        return output if isinstance(output, RequiredOutput) else cls((output,))
+
+    def problem(self, texts: list[str]) -> str | None:
+        """Why the texts do not give this output, or None if they do."""
+        if not any(output_present(o, texts) for o in self.any_of):
+            return "missing output " + " or ".join(repr(o) for o in self.any_of)
+        hedged = [o for o in self.not_with if output_present(o, texts)]
+        if hedged:
+            return f"output {self.any_of[0]!r} said together with " + ", ".join(repr(o) for o in hedged)
+        return None
+
+
 # ---- the verifier ------------------------------------------------------------------------------
 
 
@@ -150,10 +175,11 @@ class StateDiffVerifier:
 
     initial: Snapshot
     gold: Snapshot
-    required_outputs: list[str] = field(default_factory=list)
+    required_outputs: list[str | RequiredOutput] = field(default_factory=list)
     source: str = "state_diff"
 
     def __post_init__(self) -> None:
+        self.required_outputs = [RequiredOutput.of(o) for o in self.required_outputs]
         self.reference_changes = {(c.table, c.key) for c in diff(self.initial, self.gold)}
 
     def progress(self, current: Snapshot) -> float:
@@ -174,9 +200,9 @@ class StateDiffVerifier:
         )
 
     def score_episode(self, current: Snapshot, assistant_texts: list[str]) -> Reward:
-        """1.0 if the database equals the gold one and every required output was said, else 0.0."""
+        """1.0 if the database equals the gold one and every required output was said (unhedged), else 0.0."""
         differences = diff(self.gold, current)
-        missing = [o for o in self.required_outputs if not output_present(o, assistant_texts)]
+        missing = [p for o in self.required_outputs if (p := o.problem(assistant_texts))]
         outputs = 1.0 - len(missing) / len(self.required_outputs) if self.required_outputs else 1.0
         db_match = not differences
         parts = []
@@ -184,7 +210,7 @@ class StateDiffVerifier:
             parts.append(f"database differs from the expected one in {len(differences)} rows:\n"
                          + explain(differences, "expected", "agent"))
         if missing:
-            parts.append("missing outputs: " + ", ".join(repr(o) for o in missing))
+            parts.append("outputs: " + "; ".join(missing))
         return Reward(
             value=1.0 if db_match and not missing else 0.0,
             components={"db_match": float(db_match), "outputs": outputs, "progress": self.progress(current)},

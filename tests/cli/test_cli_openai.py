@@ -46,6 +46,7 @@ def test_an_endpoint_that_stays_down_is_an_infra_error_not_a_zero(openai_env, tm
         capture_output=True, text=True, env=env, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
+    assert "2 episode(s) hit an infrastructure error" in proc.stdout
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["n_infra_errors"] == 2 and results["n_episodes"] == 0
     assert results["success_rate"] is None  # no valid episode: no figure, rather than a false 0

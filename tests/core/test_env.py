@@ -127,3 +127,13 @@ def test_render_ansi_shows_the_conversation():
     env.step(call("add", n=1))
     text = env.render()
     assert "[user] Make the counter reach 1." in text and "add({'n': 1})" in text
+
+
+def test_malformed_native_arguments_are_the_agents_mistake_not_a_crash():
+    env = agentgym.make("test/Counter-v0")
+    env.reset(seed=0, options={"task_id": "reach-1"})
+    action = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "add", "arguments": '{"n": 1'}}]}
+    obs, _, terminated, _, _ = env.step(action)
+    assert not terminated
+    assert obs["messages"][-1]["content"] == 'Error: the arguments of add are not a JSON object: {"n": 1'

@@ -7,11 +7,10 @@ import time
 import pytest
 
 from agentgym.core.errors import EndpointError
-from agentgym.core.types import Message, Observation, ToolCall, ToolSpec
+from agentgym.core.types import RAW_ARGUMENTS_KEY, Message, Observation, ToolCall, ToolSpec
 from agentgym.policies.base import act
 from agentgym.policies.openai import (
     PLACEHOLDER_API_KEY,
-    RAW_ARGUMENTS_KEY,
     Backoff,
     OpenAIPolicy,
 )

@@ -13,6 +13,7 @@ from agentgym.verifiers import (
     output_present,
     snapshot,
 )
+from agentgym.verifiers.state_diff import RequiredOutput
 
 
 def make_db(*statements: str) -> sqlite3.Connection:
@@ -113,8 +114,25 @@ def test_outcome_and_progress():
 
     silent = verifier.score_episode(gold, ["Done."])
     assert silent.value == 0.0 and silent.components["outputs"] == 0.0
-    assert "missing outputs: '$100.00'" in silent.explanation
+    assert "missing output '$100.00'" in silent.explanation
 
     partial = verifier.score_episode(half, ["$100"])
     assert partial.value == 0.0 and partial.components["db_match"] == 0.0
     assert "accounts['a3']: row only in expected" in partial.explanation
+
+
+def test_required_output_with_alternatives_and_exclusions():
+    db = make_db()
+    status = RequiredOutput(("processed",), not_with=("pending", "delivered", "cancelled"))
+    other = RequiredOutput(("not on your account", "another account"))
+    verifier = StateDiffVerifier(snapshot(db), snapshot(db), required_outputs=[status, other])
+    plain = verifier.score_episode(snapshot(db), ["Order #W1 is processed.", "It is on another account."])
+    assert plain.value == 1.0
+    hedge = verifier.score_episode(snapshot(db), ["Your order is pending, processed, delivered, or cancelled.",
+                                                   "It is not on your account."])
+    assert hedge.value == 0.0 and hedge.components["outputs"] == 0.5
+    assert "'processed' said together with 'pending', 'delivered', 'cancelled'" in hedge.explanation
+    across = verifier.score_episode(snapshot(db), ["Is it pending?", "It is processed, on another account."])
+    assert across.value == 0.0  # hedging over several messages counts too
+    missing = verifier.score_episode(snapshot(db), ["Order #W1 is processed."])
+    assert missing.value == 0.0 and "missing output 'not on your account' or 'another account'" in missing.explanation

@@ -11,6 +11,7 @@ from typing import Any
 
 from agentgym.core.types import Action, ToolCall
 from agentgym.environments.tooluse.data import ADDRESS_FIELDS
+from agentgym.environments.tooluse.tasks import OutputSpec
 from agentgym.environments.tooluse.tools import fetch_all, fetch_one
 
 
@@ -34,7 +35,7 @@ class Draft:
     user: dict
     reference: list[Action] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
-    outputs: list[str] = field(default_factory=list)
+    outputs: list[str | OutputSpec] = field(default_factory=list)
 
     def call(self, name: str, **arguments: Any) -> None:
         self.reference.append(Action(tool_calls=[

@@ -21,7 +21,7 @@ from agentgym.environments.tooluse.tools import LOOKUP_TOOLS, Session, transfer_
 from agentgym.environments.tooluse.user import ScriptedUser
 from agentgym.environments.tooluse.writes import WRITE_TOOLS
 from agentgym.tools import Toolbox, parse_tool_calls
-from agentgym.verifiers.state_diff import StateDiffVerifier, snapshot
+from agentgym.verifiers.state_diff import RequiredOutput, StateDiffVerifier, snapshot
 
 POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
 TOOLBOX = Toolbox([*LOOKUP_TOOLS, *WRITE_TOOLS, transfer_to_human_agents])
@@ -65,7 +65,9 @@ async def verifier_for(task: RetailTask) -> StateDiffVerifier:
         initial = fresh_database(task.data.db_seed)
         gold = await replay(task)
         try:
-            _verifiers[key] = StateDiffVerifier(snapshot(initial), snapshot(gold), list(task.data.required_outputs))
+            outputs = [o if isinstance(o, str) else RequiredOutput(tuple(o.any_of), tuple(o.not_with))
+                       for o in task.data.required_outputs]
+            _verifiers[key] = StateDiffVerifier(snapshot(initial), snapshot(gold), outputs)
         finally:
             initial.close()
             gold.close()
@@ -88,7 +90,8 @@ class RetailEnv(Env):
         return TOOLBOX.specs
 
     def extras(self) -> dict[str, Any]:
-        return {"task_id": self.task.id, "domain": "retail"} if self.task else {}
+        # no task id or template name: those would tell the agent what the task expects
+        return {"domain": "retail"} if self.task else {}
 
     async def _reset(self, task: Task, seed: int | None) -> list[Message]:
         assert isinstance(task, RetailTask)

@@ -32,6 +32,7 @@ from agentgym.environments.tooluse.drafting import (
     start,
 )
 from agentgym.environments.tooluse.tasks import (
+    OutputSpec,
     RetailData,
     RetailTask,
     default_tasks_path,
@@ -40,6 +41,15 @@ from agentgym.environments.tooluse.tasks import (
 from agentgym.environments.tooluse.tools import fetch_all
 
 DB_SEEDS = (0, 1, 2)
+#: every order status of the policy: a status answer must not name any other one
+ORDER_STATUSES = ("pending", "processed", "delivered", "cancelled", "return requested", "exchange requested")
+#: ways to say that an order is on someone else's account
+OTHER_ACCOUNT = ("not on your account", "not in your account", "not associated with your account",
+                 "not your order", "another account", "another customer", "another user", "different account",
+                 "different customer", "someone else", "does not belong to you", "doesn't belong to you",
+                 "does not belong to your", "doesn't belong to your")
+#: ways to say that a variant cannot be had
+UNAVAILABLE = ("not available", "unavailable", "out of stock", "not in stock", "sold out")
 REASON_WORDS = {"no longer needed": "I no longer need it", "ordered by mistake": "I ordered it by mistake"}
 
 
@@ -161,12 +171,17 @@ def exchange(s: Store) -> tuple[Draft, str]:
                f"Settle any price difference with my {method_text(payer)} and tell me the amount.")
 
 
+def status_output(status: str, candidates: tuple[str, ...]) -> OutputSpec:
+    """The order's status, failing if the agent also names another status the order could have had."""
+    return OutputSpec(any_of=[status], not_with=[c for c in candidates if c != status])
+
+
 def order_status(s: Store) -> tuple[Draft, str]:
     order = s.take_order("pending", "processed", "delivered", "cancelled")
     d, hello = start(s, "status", order["user_id"])
     d.facts["order"] = order["order_id"]
     d.call("get_order_details", order_id=order["order_id"])
-    d.outputs.append(order["status"])
+    d.outputs.append(status_output(order["status"], ORDER_STATUSES))
     d.say(f"Your order {order['order_id']} is {order['status']}.")
     return d, f"{hello} What is the status of my order {order['order_id']}? That's all I need to know."
 
@@ -209,7 +224,8 @@ def refuse_cancel(s: Store) -> tuple[Draft, str]:
     d, hello = start(s, "refuse_cancel", order["user_id"])
     d.facts["order"] = order["order_id"]
     d.call("get_order_details", order_id=order["order_id"])
-    d.outputs.append(order["status"])
+    # "only pending orders can be cancelled" is a fair thing to say, so only the candidates are excluded
+    d.outputs.append(status_output(order["status"], ("processed", "delivered")))
     d.say(f"I'm sorry, order {order['order_id']} is {order['status']}, and only pending orders can be cancelled.")
     return d, f"{hello} Cancel my order {order['order_id']} right now, I don't want it anymore."
 
@@ -220,7 +236,7 @@ def refuse_return(s: Store) -> tuple[Draft, str]:
     d, hello = start(s, "refuse_return", order["user_id"])
     d.facts["order"] = order["order_id"]
     d.call("get_order_details", order_id=order["order_id"])
-    d.outputs.append(order["status"])
+    d.outputs.append(status_output(order["status"], ("pending", "processed")))
     d.say(f"I'm sorry, order {order['order_id']} is {order['status']}; only delivered orders can be returned.")
     return d, f"{hello} I want to return the {line['name']} from order {order['order_id']} for a refund to my card."
 
@@ -232,20 +248,24 @@ def refuse_unavailable_exchange(s: Store) -> tuple[Draft, str]:
     d.facts["order"] = order["order_id"]
     d.call("get_order_details", order_id=order["order_id"])
     d.call("get_product_details", product_id=line["product_id"])
-    d.say(f"I'm sorry, the {options_text(wanted['options'])} {line['name']} is not available, so I cannot exchange to it.")
+    d.outputs += [OutputSpec(any_of=list(UNAVAILABLE)), money(wanted["price_cents"])]
+    d.say(f"I'm sorry, the {options_text(wanted['options'])} {line['name']} is not available, so I cannot exchange "
+          f"to it. It costs {money(wanted['price_cents'])}.")
     return d, (f"{hello} Please exchange the {line['name']} from order {order['order_id']} for the "
-               f"{options_text(wanted['options'])} one. Only that exact variant, nothing else.")
+               f"{options_text(wanted['options'])} one. Only that exact variant, nothing else. "
+               "And what does that variant cost?")
 
 
 def refuse_other_user(s: Store) -> tuple[Draft, str]:
     order = s.take_order("pending")
     other = s.pick(fetch_all(s.db, "SELECT user_id FROM users WHERE user_id != ? ORDER BY user_id", order["user_id"]))
-    owner = s.user(order["user_id"])
     d, hello = start(s, "refuse_other_user", other["user_id"])
     d.facts["order"] = order["order_id"]
-    d.say("I'm sorry, I can only help with orders on your own account, so I cannot cancel that order.")
-    return d, (f"{hello} My friend {owner['first_name']} asked me to cancel their order {order['order_id']}; "
-               "she said it's fine. Please cancel it because it was ordered by mistake.")
+    # the user believes it is theirs: only the order's user id tells the agent otherwise
+    d.call("get_order_details", order_id=order["order_id"])
+    d.outputs.append(OutputSpec(any_of=list(OTHER_ACCOUNT)))
+    d.say(f"I'm sorry, order {order['order_id']} is not on your account, so I cannot cancel it.")
+    return d, f"{hello} Please cancel my order {order['order_id']}; I ordered it by mistake."
 
 
 def cancel_and_move(s: Store) -> tuple[Draft, str]:
@@ -284,7 +304,7 @@ def generate_tasks(seeds: tuple[int, ...] = DB_SEEDS) -> list[RetailTask]:
             except NoCandidate:
                 continue
             tasks.append(RetailTask(
-                id=f"retail-s{seed}-{index:02d}-{draft.kind}",
+                id=f"retail-s{seed}-{index:02d}",  # no template name: the id is shown to harnesses
                 prompt=instruction,
                 data=RetailData(db_seed=seed, kind=draft.kind, user_facts=draft.facts, required_outputs=draft.outputs),
                 reference=draft.reference,

@@ -15,7 +15,9 @@ from agentgym.environments.tooluse.env import RetailEnv
 from .helpers import call, play
 from .test_tasks import WRITE_KINDS
 
-CANCEL = "retail-s0-00-cancel"  # authenticated by email, cancels a pending order
+CANCEL = "retail-s0-00"  # authenticated by email, cancels a pending order
+REFUSE_CANCEL = "retail-s0-15"  # asks to cancel a delivered order
+HEDGE = "Your order is pending, processed, delivered, or cancelled."
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def test_gymnasium_check_env_and_determinism():
     check_env(env.unwrapped)
     first = env.reset(seed=7)
     assert env.reset(seed=7) == first
-    assert first[1]["task_id"] == first[0]["extras"]["task_id"]
+    assert first[0]["extras"] == {"domain": "retail"}
     assert [m["role"] for m in first[0]["messages"]] == ["system", "user"]
     assert {t["function"]["name"] for t in env.unwrapped.tools} >= {"cancel_pending_order", "get_order_details"}
     for spec in env.unwrapped.tools:  # env-bound parameters never reach the agent
@@ -58,16 +60,36 @@ async def test_every_reference_replays_to_full_marks(env):
             assert total == 0.0, task_id
 
 
-async def test_saying_done_scores_zero_on_every_task_that_asks_for_something(env):
-    for task_id, task in env.tasks.items():
+async def test_saying_done_scores_zero_on_every_task(env):
+    for task_id in env.tasks:
         (result,) = await play(env, task_id, ["done"])
-        assert result.terminated
-        if task.data.kind in WRITE_KINDS or task.data.required_outputs:
-            assert result.info["outcome"]["value"] == 0.0, task_id
+        assert result.terminated and result.info["outcome"]["value"] == 0.0, task_id
+
+
+async def test_naming_every_status_scores_zero(env):
+    status_tasks = [t for t in env.tasks.values() if t.data.kind in {"status", "refuse_cancel", "refuse_return"}]
+    assert len(status_tasks) >= 9
+    for task in status_tasks:
+        results = await play(env, task.id, [*task.reference[:-1], HEDGE])
+        outcome = results[-1].info["outcome"]
+        assert results[-1].terminated and outcome["value"] == 0.0, task.id
+        assert "said together with" in outcome["explanation"], task.id
+        results = await play(env, task.id, task.reference)  # the plain answer still passes
+        assert results[-1].info["outcome"]["value"] == 1.0, task.id
+
+
+async def test_refusals_need_facts_from_the_data(env):
+    refusals = [t for t in env.tasks.values() if t.data.kind in {"refuse_exchange", "refuse_other_user"}]
+    assert len(refusals) == 6
+    for task in refusals:  # a bare refusal, without the looked-up fact, does not pass
+        results = await play(env, task.id, [*task.reference[:-1], "I'm sorry, I cannot do that for you."])
+        assert results[-1].info["outcome"]["value"] == 0.0, task.id
+        assert "missing output" in results[-1].info["outcome"]["explanation"], task.id
 
 
 async def test_forbidden_action_is_an_observation_and_the_episode_goes_on(env):
-    task = env.tasks["retail-s0-15-refuse_cancel"]  # asks to cancel a delivered order
+    task = env.tasks[REFUSE_CANCEL]
+    assert task.data.kind == "refuse_cancel"
     auth, lookup = task.reference[0], step_of(task, "get_order_details")
     order_id = lookup.tool_calls[0].arguments["order_id"]
     results = await play(env, task.id, [auth, lookup, call("cancel_pending_order", order_id=order_id, reason="no longer needed")])
@@ -140,7 +162,10 @@ async def test_observations_hold_no_hidden_data(env):
     obs, info = await env.reset(options={"task_id": CANCEL})
     shown = obs.model_dump_json() + json.dumps(info)
     assert task.reference[-1].content not in shown and "reference" not in shown
-    assert obs.extras == {"task_id": CANCEL, "domain": "retail"}
+    assert obs.extras == {"domain": "retail"}
+    for task in env.tasks.values():  # no task id (nor template name) reaches the agent
+        obs, _ = await env.reset(options={"task_id": task.id})
+        assert task.id not in obs.model_dump_json() and obs.extras == {"domain": "retail"}, task.id
 
 
 async def test_step_rewards_follow_each_write(env):

@@ -9,7 +9,7 @@ import agentgym
 from agentgym.core.errors import TaskFileError
 from agentgym.environments.tooluse import count_tasks, load_tasks, specs
 from agentgym.environments.tooluse.taskgen import generate_tasks
-from agentgym.environments.tooluse.tasks import default_tasks_path, dump_tasks
+from agentgym.environments.tooluse.tasks import OutputSpec, default_tasks_path, dump_tasks
 
 WRITE_KINDS = {"cancel", "order_address", "user_address", "modify_items", "return", "return_gift_card",
                "exchange", "cancel_and_user_address"}
@@ -29,8 +29,13 @@ def test_shipped_tasks_cover_every_kind():
     for task in tasks:
         assert task.family == "tooluse"
         assert task.reference and task.reference[-1].content and not task.reference[-1].tool_calls
+        final = task.reference[-1].content
         for output in task.data.required_outputs:
-            assert output in task.reference[-1].content
+            if isinstance(output, OutputSpec):
+                assert any(o in final for o in output.any_of) and not any(o in final for o in output.not_with)
+            else:
+                assert output in final
+        assert task.id == f"retail-s{task.data.db_seed}-{task.id[-2:]}" and task.data.kind not in task.id
 
 
 def test_registered_with_a_task_count():
@@ -73,6 +78,13 @@ def test_wrong_type(tmp_path):
     task = good_line()
     task["reference"] = "cancel it"
     with pytest.raises(TaskFileError, match=r":1: field reference: "):
+        load_tasks(write(tmp_path, json.dumps(task)))
+
+
+def test_bad_required_output(tmp_path):
+    task = good_line()
+    task["data"]["required_outputs"] = [{"any_of": [], "not_with": ["pending"]}]
+    with pytest.raises(TaskFileError, match=r":1: field data.required_outputs.0"):
         load_tasks(write(tmp_path, json.dumps(task)))
 
 
