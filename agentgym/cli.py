@@ -76,6 +76,7 @@ def run(
 ):
     """Run one episode and show it step by step."""
     from agentgym.core.registry import spec as env_spec
+    from agentgym.core.shutdown import release_shared
     from agentgym.policies import load_policy
     from agentgym.rollout.runner import Job, run_with_retries
 
@@ -89,10 +90,13 @@ def run(
             await env.close()
             raise UserInputError(f"{env_id} has no task {task_id!r}")
         await env.close()
-        return await run_with_retries(
-            spec.make_async, pol, Job(task_id, 0, seed), max_steps=max_steps,
-            on_step=None if as_json else _show_step,
-        )
+        try:
+            return await run_with_retries(
+                spec.make_async, pol, Job(task_id, 0, seed), max_steps=max_steps,
+                on_step=None if as_json else _show_step,
+            )
+        finally:
+            await release_shared()
 
     episode = asyncio.run(go())
     if as_json:

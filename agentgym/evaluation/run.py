@@ -15,6 +15,7 @@ from typing import Any
 
 from agentgym.core.errors import UserInputError
 from agentgym.core.registry import spec as env_spec
+from agentgym.core.shutdown import release_shared
 from agentgym.core.types import Episode
 from agentgym.evaluation.metrics import summarize
 from agentgym.policies import load_policy
@@ -78,10 +79,13 @@ async def evaluate(
         for s in range(k)
         if (t, s) not in done
     ]
-    await run_many(
-        make_env, policy, jobs, concurrency=concurrency, store=store,
-        max_steps=max_steps, on_episode=on_episode,
-    )
+    try:
+        await run_many(
+            make_env, policy, jobs, concurrency=concurrency, store=store,
+            max_steps=max_steps, on_episode=on_episode,
+        )
+    finally:
+        await release_shared()  # e.g. the browser the web envs shared
     wanted = set(task_ids)
     latest: dict[tuple[str, int], Episode] = {}
     for episode in store.load():  # later records of a pair (a re-run infra error) win

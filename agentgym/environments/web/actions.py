@@ -165,7 +165,8 @@ async def select_option(id: int, value: str, *, session: BrowserSession) -> str:
     element = await _element(session, id)
     try:
         await element.select_option(label=value, timeout=session.timeout_ms)
-    except Exception:
+    except Exception as e:
+        _raise_if_crashed(e)  # a dead browser is not a missing label
         await _act(session, f"select {value!r} in [{id}]",
                    element.select_option(value=value, timeout=session.timeout_ms))
     await session.settle()

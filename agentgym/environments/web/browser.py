@@ -8,11 +8,14 @@ renderer is already running (that costs ~200 ms), so an episode's reset is mostl
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shutil
+import signal
 from typing import Any
 
 from agentgym.core.errors import BrowserError
+from agentgym.core.shutdown import on_release
 from agentgym.environments.web.serve import WARM_ORIGIN, Router
 
 CHROMIUM_ARGS = [
@@ -35,6 +38,24 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _driver_pid(manager: Any) -> int | None:
+    """The pid of Playwright's driver process (it owns Chromium), or None if it cannot be found."""
+    try:
+        return int(manager._client._transport._proc.pid)
+    except Exception:
+        return None
+
+
+def _kill(pid: int | None) -> None:
+    """End a driver whose loop is gone; Chromium exits with it (its control pipe closes)."""
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, os.WNOHANG)
+        except (OSError, ChildProcessError):
+            pass  # already gone
+
+
 class SharedBrowser:
     """A lazily launched Chromium that relaunches itself if it died between episodes."""
 
@@ -46,6 +67,7 @@ class SharedBrowser:
         self.spares = spares
         self._ready: list[tuple[Any, Router, Any]] = []
         self._refills: set[asyncio.Task] = set()
+        self.driver_pid: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -69,7 +91,9 @@ class SharedBrowser:
             raise BrowserError("Chromium not found: run scripts/setup_web.sh (apt-get install chromium)")
         try:
             if self._playwright is None:
-                self._playwright = await async_playwright().start()
+                manager = async_playwright()
+                self._playwright = await manager.start()
+                self.driver_pid = _driver_pid(manager)
             self._browser = await self._playwright.chromium.launch(
                 executable_path=path, args=CHROMIUM_ARGS, headless=True
             )
@@ -110,6 +134,7 @@ class SharedBrowser:
             context, router, page = self._ready.pop()
             if self.alive and not page.is_closed():
                 break
+            await _close_quietly(context)  # a stale spare: its page or browser died
         else:
             context, router, page = await self._make_spare()
         if self.spares and not self._refills:
@@ -121,7 +146,9 @@ class SharedBrowser:
     async def close(self) -> None:
         for task in list(self._refills):
             task.cancel()
-        self._ready.clear()
+        spares, self._ready = self._ready, []
+        for context, _, _ in spares:
+            await _close_quietly(context)
         async with self._lock:
             if self._browser is not None:
                 try:
@@ -132,6 +159,14 @@ class SharedBrowser:
             if self._playwright is not None:
                 await self._playwright.stop()
                 self._playwright = None
+                self.driver_pid = None
+
+
+async def _close_quietly(context: Any) -> None:
+    try:
+        await context.close()
+    except Exception:
+        pass  # the browser may already be gone
 
 
 # Playwright objects belong to the loop that made them, so there is one browser per loop.
@@ -142,7 +177,23 @@ def shared_browser() -> SharedBrowser:
     """The browser shared by every env on the running event loop."""
     loop = asyncio.get_running_loop()
     for other in [lp for lp in _shared if lp.is_closed()]:
-        del _shared[other]
+        _kill(_shared.pop(other).driver_pid)  # its loop cannot close it any more
     if loop not in _shared:
         _shared[loop] = SharedBrowser()
+        on_release(shutdown)
     return _shared[loop]
+
+
+async def shutdown() -> None:
+    """Close the running loop's browser (call before the loop ends, e.g. at the end of a CLI run)."""
+    shared = _shared.pop(asyncio.get_running_loop(), None)
+    if shared is not None:
+        await shared.close()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """No Chromium outlives the process, even when nobody called shutdown()."""
+    for shared in _shared.values():
+        _kill(shared.driver_pid)
+    _shared.clear()

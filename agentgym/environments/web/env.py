@@ -25,10 +25,12 @@ from agentgym.environments.web.tasks import WebTask, load_tasks
 from agentgym.environments.web.verify import (
     SubgoalTracker,
     answer_matches,
+    collateral_changes,
     open_readonly,
     run_check,
 )
 from agentgym.tools import Toolbox, parse_tool_calls
+from agentgym.verifiers.state_diff import explain
 
 SYSTEM_PROMPT = (
     "You operate a web browser to do what the user asks. Each observation shows the page as text; "
@@ -121,6 +123,7 @@ class BrowserEnv(Env):
         self._retire()
         self.view = None
         await self._open(task, seed)
+        self._raise_site_failure()
         if self.view is None:  # (a prepared episode has already read its start page)
             await self._look()
         self._page_messages = [1]
@@ -139,10 +142,11 @@ class BrowserEnv(Env):
             message, ok = await self.toolbox.call(call, session=self.session)
             self.session.last_error = None if ok else message.content
             out.append(message)
-        if not parsed.calls:
+        if not parsed.calls or parsed.problems:  # calls that did not parse are reported, even beside good ones
             problem = "; ".join(parsed.problems) or "no tool call found"
             self.session.last_error = f"Error: {problem}. Act with one of the tools, or call answer(text)."
             out.append(Message(role="user", content=self.session.last_error))
+        self._raise_site_failure()
         await self._look()
         self._forget_old_pages()
         self._page_messages.append(len(self.messages) + len(out) - 1)
@@ -150,6 +154,13 @@ class BrowserEnv(Env):
         out[-1] = last.model_copy(update={"content": f"{last.content or ''}\n\n{self._render()}"})
         reward, over = await self._progress()
         return out, reward, over or self.session.answer is not None
+
+    def _raise_site_failure(self) -> None:
+        """A crash of our own app during the step is infrastructure, not something the agent did."""
+        for site in self._sites.values():
+            error = getattr(site, "take_error", lambda: None)()
+            if error is not None:
+                raise BrowserError(f"the served app failed: {type(error).__name__}: {error}") from error
 
     async def _look(self) -> None:
         assert self.session is not None
@@ -275,7 +286,11 @@ class AppEnv(BrowserEnv):
             raise
         prepared = {"key": self._key(task), "session": session, "sites": sites, "db": db, "view": None}
         if not self.screenshot:  # our pages are server-rendered without scripts: nothing changes until used
-            prepared["view"] = await read_page(session.page, self.max_chars, root=self.view_root)
+            try:
+                prepared["view"] = await read_page(session.page, self.max_chars, root=self.view_root)
+            except BaseException:
+                await self._dispose(prepared)  # context, site and DB copy
+                raise
         return prepared
 
     async def _take_prepared(self, task: WebTask) -> dict[str, Any] | None:
@@ -330,6 +345,13 @@ class AppEnv(BrowserEnv):
                 components[f"check_{i}:{spec.check}"] = float(ok)
                 if not ok:
                     failed.append(f"{spec.check}{spec.args}")
+        if task.allowed_changes is not None:
+            template = serve.db_template(self.app_name, self.app, task.db_seed)
+            extra = collateral_changes(template, self.db_path, task.allowed_changes)
+            components["no_collateral"] = float(not extra)
+            if extra:
+                failed.append(f"{len(extra)} rows changed that the task does not touch:\n"
+                              + explain(extra, "original", "agent", limit=5))
         if task.answer is not None:
             given = self.session.answer if self.session else None
             ok = answer_matches(given, task.answer, task.answer_match)

@@ -43,13 +43,23 @@ class AsgiSite:
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=origin, follow_redirects=False
         )
+        self.error: BaseException | None = None
+
+    def take_error(self) -> BaseException | None:
+        """The first exception our app raised since the last call (the env fails the step with it)."""
+        error, self.error = self.error, None
+        return error
 
     async def fulfill(self, route: Any) -> None:
         request = route.request
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        response = await self.client.request(
-            request.method, request.url, headers=headers, content=request.post_data_buffer
-        )
+        try:
+            response = await self.client.request(
+                request.method, request.url, headers=headers, content=request.post_data_buffer
+            )
+        except Exception as e:  # our app crashed: remember it for the env, show the page a plain 500
+            self.error = self.error or e
+            raise
         out: dict[str, str] = {}
         for key, value in response.headers.multi_items():
             key = key.lower()

@@ -7,14 +7,13 @@ checks, and weighted sub-goals. `solution` is the reference the oracle replays t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agentgym.core.errors import TaskFileError
+from agentgym.core.taskfile import dump_task_lines, parse_task_lines, read_task_file
 from agentgym.core.types import Task
 
 SolutionTool = Literal[
@@ -30,6 +29,21 @@ class CheckSpec(BaseModel):
 
     check: str
     args: dict[str, Any] = Field(default_factory=dict)
+
+
+class AllowedChange(BaseModel):
+    """Rows of `table` the task may change: those whose values match `where` before and after.
+
+    `kinds` limits how (inserted, deleted, changed); `columns` limits which cells of a changed
+    row may differ (None: any). Every other row must stay as in the untouched DB.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    table: str
+    where: dict[str, Any] = Field(default_factory=dict)
+    kinds: list[Literal["inserted", "deleted", "changed"]] = ["inserted", "deleted", "changed"]
+    columns: list[str] | None = None
 
 
 class SubGoal(CheckSpec):
@@ -72,6 +86,8 @@ class WebTask(Task):
     final_checks: list[CheckSpec] = Field(default_factory=list)
     subgoals: list[SubGoal] = Field(default_factory=list)
     solution: list[SolutionStep] = Field(default_factory=list)
+    #: the only DB changes allowed (None: not checked); anything else is collateral and fails
+    allowed_changes: list[AllowedChange] | None = None
 
     @model_validator(mode="after")
     def _start_is_a_path(self) -> WebTask:
@@ -80,55 +96,19 @@ class WebTask(Task):
         return self
 
 
-def _problem(e: ValidationError) -> str:
-    err = e.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "task"
-    more = f" (+{len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-    return f"field {where!r}: {err['msg']}{more}"
-
-
 def parse_tasks(lines: Iterable[str], source: str = "<tasks>") -> list[WebTask]:
     """Parse JSONL lines into tasks; any problem is a TaskFileError naming the line and field."""
-    tasks: list[WebTask] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise TaskFileError(source, f"not valid JSON: {e.msg}", line=number) from None
-        if not isinstance(raw, dict):
-            raise TaskFileError(source, "each line must be a JSON object", line=number)
-        try:
-            task = WebTask.model_validate(raw)
-        except ValidationError as e:
-            raise TaskFileError(source, _problem(e), line=number) from None
-        if task.id in seen:
-            raise TaskFileError(
-                source, f"duplicate task id {task.id!r} (first on line {seen[task.id]})", line=number
-            )
-        seen[task.id] = number
-        tasks.append(task)
-    return tasks
+    return parse_task_lines(lines, WebTask.model_validate, source=source)
 
 
 def load_tasks(path: str | Path) -> list[WebTask]:
     """Read a `tasks/web/<app>.jsonl` file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise TaskFileError(str(path), f"cannot read: {e.strerror or e}") from None
-    return parse_tasks(text.splitlines(), source=str(path))
+    return read_task_file(path, WebTask.model_validate)
 
 
 def dump_tasks(tasks: Iterable[WebTask]) -> str:
     """JSONL text for `tasks`, stable byte for byte (so regeneration can be compared)."""
-    return "".join(
-        json.dumps(t.model_dump(mode="json", exclude_none=False), sort_keys=True) + "\n"
-        for t in tasks
-    )
+    return dump_task_lines(tasks, exclude_none=False)
 
 
 def write_tasks(path: str | Path, tasks: Iterable[WebTask]) -> None:

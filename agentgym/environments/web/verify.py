@@ -11,11 +11,13 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from agentgym.core.errors import VerifierError
-from agentgym.environments.web.tasks import CheckSpec, SubGoal
+from agentgym.environments.web.tasks import AllowedChange, CheckSpec, SubGoal
+from agentgym.verifiers.state_diff import RowChange, diff, snapshot
 
 
 def _url_matches(conn: Any, page_url: str, args: dict[str, Any]) -> bool:
@@ -48,6 +50,33 @@ def run_check(app_check: Any, spec: CheckSpec, conn: sqlite3.Connection, page_ur
         raise
     except Exception as e:
         raise VerifierError(f"check {spec.check}({spec.args}) failed to run: {type(e).__name__}: {e}") from e
+
+
+def _matches(rule: AllowedChange, change: RowChange) -> bool:
+    rows = [r for r in (change.before, change.after) if r is not None]
+    return (rule.table == change.table and change.kind in rule.kinds
+            and all(r.get(col) == value for r in rows for col, value in rule.where.items()))
+
+
+def collateral(changes: list[RowChange], allowed: list[AllowedChange]) -> list[RowChange]:
+    """The changes no rule allows (a changed row may differ only in its rules' columns)."""
+    out = []
+    for change in changes:
+        rules = [r for r in allowed if _matches(r, change)]
+        if rules and change.kind == "changed" and all(r.columns is not None for r in rules):
+            assert change.before is not None and change.after is not None
+            differing = {c for c in change.before if change.before[c] != change.after[c]}
+            if not differing <= {c for r in rules for c in r.columns or ()}:
+                rules = []
+        if not rules:
+            out.append(change)
+    return out
+
+
+def collateral_changes(template_db: Path, episode_db: Path, allowed: list[AllowedChange]) -> list[RowChange]:
+    """Rows of the episode DB that differ from the untouched template where the task allows none."""
+    with closing(open_readonly(template_db)) as before, closing(open_readonly(episode_db)) as after:
+        return collateral(diff(snapshot(before), snapshot(after)), allowed)
 
 
 def open_readonly(db_path: Path) -> sqlite3.Connection:

@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 
 from agentgym.core.errors import BrowserError, VerifierError
+from agentgym.environments.web import reference_solver, serve
 from agentgym.environments.web.env import AppEnv
 from agentgym.environments.web.tasks import WebTask
 from tests.environments.web.helpers import run_reference, transcript
@@ -102,8 +103,14 @@ async def test_links_forms_tabs_and_history(shop):
 
 async def test_step_rewards_sum_to_the_outcome_and_noop_scores_zero(shop):
     task = shop.tasks["shop.add_to_cart.0"]
-    outcome, obs = await run_reference(shop, task)
-    assert outcome["value"] == 1.0
+    observation, _ = await shop.reset(options={"task_id": task.id})
+    solver, rewards, result = reference_solver(task), [], None
+    while result is None or not (result.terminated or result.truncated):
+        result = await shop.step(solver.act(observation, shop.tools))
+        observation = result.observation
+        rewards.append(result.reward.value)
+    assert result.info["outcome"]["value"] == 1.0
+    assert sum(rewards) == pytest.approx(result.info["outcome"]["value"])
     await shop.reset(options={"task_id": task.id})
     r = await shop.step(call("answer", text="done"))
     assert r.terminated and r.info["outcome"]["value"] == 0.0
@@ -181,3 +188,61 @@ async def test_a_task_without_checks_cannot_be_scored(browser):
             await env.step(call("answer", text="done"))
     finally:
         await env.close()
+
+
+async def test_a_crash_of_our_app_is_an_infra_error_not_a_page(shop):
+    await shop.reset(options={"task_id": "shop.price_of.0"})
+    shop.db_path.unlink()  # the app's next query fails: a bug on our side, not the agent's
+    with pytest.raises(BrowserError, match="the served app failed"):
+        await shop.step(call("goto", url="/"))
+
+
+async def test_calls_that_do_not_parse_are_reported_beside_good_ones(shop):
+    await shop.reset(options={"task_id": "shop.price_of.0"})
+    action = {"role": "assistant", "content": '<tool_call>{"name": "scroll", "arguments": {"direction": "down"}}'
+              "</tool_call> <tool_call>{not json</tool_call>"}
+    result = await shop.step(action)
+    text = result.observation.messages[-1].content
+    assert "Error: could not read" in text and "URL: " in text
+    assert any((m.content or "").startswith("scrolled down") for m in result.observation.messages[-3:])
+
+
+async def test_a_change_the_task_did_not_ask_for_fails_it(shop):
+    task = shop.tasks["shop.add_to_cart.0"]
+    wanted = task.final_checks[0].args["product_id"]
+    await shop.reset(options={"task_id": task.id})
+    with sqlite3.connect(shop.db_path) as conn:
+        other = conn.execute("select id from products where stock > 0 and id <> ? and id not in "
+                             "(select product_id from cart_items) order by id limit 1", (wanted,)).fetchone()[0]
+    for product in (wanted, other):
+        await shop.step(call("goto", url=f"/product/{product}"))
+        await shop.step(call("click", id=element(shop, "button", "Add to cart")))
+    outcome = (await shop.step(call("answer", text="done"))).info["outcome"]
+    assert outcome["value"] == 0.0 and outcome["components"]["no_collateral"] == 0.0
+    assert outcome["components"]["check_0:cart_contains"] == 1.0
+    assert f"cart_items[{other}]" in outcome["explanation"]
+
+
+async def test_an_episode_prepared_in_vain_leaves_no_context_or_db_copy(browser):
+    """The next episode is prepared in the background; when reading its page fails, it is cleaned up."""
+    env = AppEnv("shop")
+    env.view_root = "[[["  # an invalid selector: every page read fails
+    def copies():  # episode DB copies (the per-process templates are made once and kept)
+        return {p for p in serve._dir().glob("*.sqlite") if ".template." not in p.name}
+
+    before_files = copies()
+    before_contexts = set((await browser.browser()).contexts)
+    try:
+        with pytest.raises(BrowserError, match="could not read the page"):
+            await env.reset(options={"task_id": "shop.price_of.0"})
+        assert env._next is not None
+        from playwright.async_api import Error as PlaywrightError
+
+        with pytest.raises(PlaywrightError):
+            await env._next  # the prepared episode failed the same way
+    finally:
+        await env.close()
+    assert copies() <= before_files
+    on_shop = [c for c in (await browser.browser()).contexts if c not in before_contexts
+               and any(p.url.startswith(env.origin) for p in c.pages)]
+    assert not on_shop

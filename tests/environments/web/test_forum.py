@@ -20,7 +20,8 @@ import pytest
 
 from agentgym.environments.web.apps import forum
 from agentgym.environments.web.tasks import dump_tasks, load_tasks
-from agentgym.environments.web.verify import answer_matches, run_check
+from agentgym.environments.web.verify import answer_matches, collateral_changes, run_check
+from agentgym.verifiers.state_diff import explain
 from tests.environments.web.helpers import assert_oracle_solves_all
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -211,6 +212,9 @@ async def replay_task(task, app_module, template_db: Path, tmp_path: Path) -> No
         assert all(reached), f"{task.id}: sub-goals never reached: {[g for g, r in zip(task.subgoals, reached, strict=True) if not r]}"
         for spec in task.final_checks:
             assert run_check(app_module.CHECKS, spec, conn, replayer.url), (task.id, spec)
+        assert task.allowed_changes is not None, f"{task.id} does not say which rows it may change"
+        extra = collateral_changes(template_db, db, task.allowed_changes)
+        assert not extra, f"{task.id}: the reference changes rows it does not allow:\n{explain(extra)}"
         if task.answer is not None:
             assert answer_matches(replayer.answer, task.answer, task.answer_match), (task.id, replayer.answer)
             assert not answer_matches(None, task.answer, task.answer_match)

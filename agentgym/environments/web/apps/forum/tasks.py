@@ -268,6 +268,30 @@ def downvote_member(conn, rng, d):
                 + [dict(g, weight=1) for g in goals], solution=steps[:-1])
 
 
+def allowed_changes(conn, final_checks: list[dict]) -> list[dict]:
+    """The rows the task's final checks are about: the only ones an episode may change."""
+    out = []
+    for spec in final_checks:
+        name, a = spec["check"], spec["args"]
+        if name == "vote_is":
+            out.append({"table": "votes", "where": {"user_id": AGENT_ID, "post_id": a["post_id"]}})
+        elif name == "comment_exists":
+            out.append({"table": "comments", "where": {"post_id": a["post_id"], "author_id": AGENT_ID},
+                        "kinds": ["inserted"]})
+        elif name == "post_exists":
+            forum_id = conn.execute("SELECT id FROM forums WHERE slug=?", (a["forum"],)).fetchone()[0]
+            out.append({"table": "posts", "where": {"forum_id": forum_id, "author_id": AGENT_ID},
+                        "kinds": ["inserted"]})
+        elif name == "post_title_is":
+            out.append({"table": "posts", "where": {"id": a["post_id"]}, "kinds": ["changed"],
+                        "columns": ["title", "edited"]})
+        elif name == "profile_field_is":
+            out.append({"table": "users", "where": {"id": AGENT_ID}, "kinds": ["changed"], "columns": [a["field"]]})
+        else:
+            raise ValueError(f"no allowed changes known for the check {name!r}")
+    return out
+
+
 TEMPLATES: dict[str, Callable] = {
     "info_author": info_author, "info_comments": info_comments, "info_score": info_score,
     "info_joined": info_joined, "info_top": info_top, "info_member": info_member, "vote": vote,
@@ -286,6 +310,7 @@ def generate_tasks(seed: int = 0) -> list[WebTask]:
         for d in (1, 2, 3):
             rng = random.Random(f"forum/{seed}/{name}/{d}")
             fields = template(conn, rng, d)
+            fields["allowed_changes"] = allowed_changes(conn, fields.get("final_checks", []))
             tasks.append(WebTask(id=f"forum.{name}.{d}", app="forum", db_seed=seed, difficulty=d,
                                  allowed_origins=[ORIGIN], **fields))
     conn.close()

@@ -46,6 +46,25 @@ def _cart_link(data: ShopData) -> dict:
     return _step("click", "link", f"Cart ({sum(q for _, q in data.cart)})")
 
 
+def allowed_changes(final_checks: list[dict]) -> list[dict]:
+    """The rows the task's final checks are about: the only ones an episode may change."""
+    out: list[dict] = []
+    for spec in final_checks:
+        name, a = spec["check"], spec["args"]
+        if name in ("cart_contains", "cart_lacks"):
+            out.append({"table": "cart_items", "where": {"product_id": a["product_id"]}})
+        elif name == "order_placed":  # a new order from the cart, which it empties
+            out += [{"table": "orders", "kinds": ["inserted"]}, {"table": "order_items", "kinds": ["inserted"]},
+                    {"table": "cart_items"}]
+        elif name == "order_status":
+            out.append({"table": "orders", "where": {"id": a["order_id"]}, "kinds": ["changed"], "columns": ["status"]})
+        elif name == "account_is":
+            out.append({"table": "customer", "kinds": ["changed"], "columns": sorted(a["fields"])})
+        elif name != "only_order_changed":
+            raise ValueError(f"no allowed changes known for the check {name!r}")
+    return out
+
+
 class _Builder:
     def __init__(self, data: ShopData, rng: random.Random):
         self.data, self.rng, self.tasks = data, rng, []
@@ -54,6 +73,7 @@ class _Builder:
 
     def add(self, template: str, difficulty: int, prompt: str, **fields: Any) -> None:
         n = sum(1 for t in self.tasks if t.id.startswith(f"shop.{template}."))
+        fields["allowed_changes"] = allowed_changes(fields.get("final_checks", []))
         self.tasks.append(WebTask(
             id=f"shop.{template}.{n}", app="shop", prompt=prompt, difficulty=difficulty,
             allowed_origins=[ORIGIN], **fields,

@@ -264,6 +264,34 @@ def reassign_all(conn, rng, d):
                 subgoals=[dict(g, weight=1) for g in goals], solution=steps)
 
 
+COLUMNS = {"status": "status", "priority": "priority", "assignee": "assignee_id"}
+
+
+def allowed_changes(conn, final_checks: list[dict]) -> list[dict]:
+    """The rows the task's final checks are about: the only ones an episode may change."""
+    out = []
+    for spec in final_checks:
+        name, a = spec["check"], spec["args"]
+        if name == "issue_created":
+            project = conn.execute("SELECT id FROM projects WHERE key=?", (a["project"],)).fetchone()[0]
+            out.append({"table": "issues", "where": {"project_id": project, "reporter_id": AGENT_ID},
+                        "kinds": ["inserted"]})
+            continue
+        issue = q.issue(conn, a["key"])["id"]
+        touched = ["updated"]  # every change to an issue stamps it
+        if name == "issue_field_is":
+            touched.append(COLUMNS[a["field"]])
+        elif name == "issue_has_label":
+            out.append({"table": "issue_labels", "where": {"issue_id": issue}, "kinds": ["inserted", "deleted"]})
+        elif name == "comment_exists":
+            out.append({"table": "comments", "where": {"issue_id": issue, "author_id": AGENT_ID},
+                        "kinds": ["inserted"]})
+        else:
+            raise ValueError(f"no allowed changes known for the check {name!r}")
+        out.append({"table": "issues", "where": {"id": issue}, "kinds": ["changed"], "columns": touched})
+    return out
+
+
 TEMPLATES: dict[str, Callable] = {
     "info_assignee": info_assignee, "info_reporter": info_reporter, "info_last_commenter": info_last_commenter,
     "info_count": info_count, "info_oldest": info_oldest, "set_status": set_status,
@@ -281,7 +309,9 @@ def generate_tasks(seed: int = 0) -> list[WebTask]:
     for name, template in TEMPLATES.items():
         for d in (1, 2, 3):
             rng = random.Random(f"tracker/{seed}/{name}/{d}")
+            fields = template(conn, rng, d)
+            fields["allowed_changes"] = allowed_changes(conn, fields.get("final_checks", []))
             tasks.append(WebTask(id=f"tracker.{name}.{d}", app="tracker", db_seed=seed, difficulty=d,
-                                 allowed_origins=[ORIGIN], **template(conn, rng, d)))
+                                 allowed_origins=[ORIGIN], **fields))
     conn.close()
     return tasks
