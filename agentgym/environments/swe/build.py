@@ -25,7 +25,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentgym.core.errors import UserInputError
+from agentgym.core.errors import InfraError, UserInputError
 from agentgym.core.paths import cache_dir
 from agentgym.environments.swe.schema import EnvironmentSpec
 
@@ -34,6 +34,14 @@ REPO, DEPS = "repo", ".deps"
 
 class TaskSetupError(UserInputError):
     """A task that cannot be set up; the message names the task (or source) and the step."""
+
+    def __init__(self, who: str, step: str, detail: str):
+        super().__init__(f"{who}: step {step!r} failed: {detail.strip()}")
+        self.who, self.step = who, step
+
+
+class TaskFetchError(InfraError):
+    """Downloading a task's source or deps failed (network, PyPI): retryable, not the task's fault."""
 
     def __init__(self, who: str, step: str, detail: str):
         super().__init__(f"{who}: step {step!r} failed: {detail.strip()}")
@@ -100,7 +108,7 @@ def fetch_sdist(requirement: str, who: str) -> Path:
         )
         found = find()
         if proc.returncode != 0 or found is None:
-            raise TaskSetupError(who, "fetch source", f"pip download {requirement}: {proc.stderr[-800:]}")
+            raise TaskFetchError(who, "fetch source", f"pip download {requirement}: {proc.stderr[-800:]}")
     return found
 
 
@@ -129,8 +137,9 @@ def _fetch_source(spec: EnvironmentSpec, dest: Path, who: str) -> None:
             for cmd in (["git", "clone", "--quiet", "--no-checkout", spec.git, tmp],
                         ["git", "-C", tmp, "archive", "--format=tar", "-o", f"{tmp}.tar", spec.commit]):
                 proc = subprocess.run(cmd, capture_output=True, text=True)
-                if proc.returncode != 0:
-                    raise TaskSetupError(who, "fetch source", f"{' '.join(cmd)}: {proc.stderr}")
+                if proc.returncode != 0:  # cloning talks to the network; a missing commit is the task's
+                    error = TaskFetchError if cmd[1] == "clone" else TaskSetupError
+                    raise error(who, "fetch source", f"{' '.join(cmd)}: {proc.stderr}")
             dest.mkdir(parents=True)
             with tarfile.open(f"{tmp}.tar") as tar:
                 tar.extractall(dest, filter="data")
@@ -166,7 +175,7 @@ def _install_deps(python: str, requirements: list[str], target: Path, who: str) 
         return
     fetched = pip("download", "--quiet", "--no-cache-dir", "--dest", str(wheels_dir()), *requirements)
     if fetched.returncode != 0:
-        raise TaskSetupError(who, "install deps", f"pip download {' '.join(requirements)}: {fetched.stderr[-800:]}")
+        raise TaskFetchError(who, "install deps", f"pip download {' '.join(requirements)}: {fetched.stderr[-800:]}")
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir()
     proc = pip(*install)

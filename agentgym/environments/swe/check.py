@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentgym.core.types import Action, Reward, ToolCall
-from agentgym.environments.swe.build import TaskSetupError, build_environment
+from agentgym.environments.swe.build import TaskFetchError, TaskSetupError, build_environment
 from agentgym.environments.swe.schema import SWETask, reference_actions
 from agentgym.environments.swe.verify import SWEVerifier, patched_files
 
@@ -61,7 +61,7 @@ async def check_tasks(tasks: list[SWETask], concurrency: int = 2,
             try:
                 await check_task(task, **env_options)
                 log(f"ok {task.id}")
-            except TaskSetupError as e:
+            except (TaskSetupError, TaskFetchError) as e:
                 problems.append(str(e))
                 log(f"FAILED {e}")
 

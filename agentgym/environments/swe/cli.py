@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 
-from agentgym.core.errors import AgentgymError, InfraError, UserInputError
+from agentgym.cli_common import clean_errors, err_console
+from agentgym.core.errors import UserInputError
 
 tasks_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
 
 REWRITE_PROMPT = (
     "Rewrite this report of failing tests as a short GitHub issue written by a user of the "
     "library: describe the wrong behaviour and how to see it. Do not guess the cause or the fix, "
     "and do not mention tests that were generated. Reply with the issue text only.\n\n{statement}"
 )
-
-
-def _errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any):
-        try:
-            return fn(*args, **kwargs)
-        except UserInputError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except (InfraError, AgentgymError) as e:
-            err_console.print(f"[bold red]infrastructure error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def llm_rewriter(policy_spec: str):
@@ -55,7 +38,7 @@ def llm_rewriter(policy_spec: str):
 
 
 @tasks_app.command("generate")
-@_errors
+@clean_errors
 def generate(
     family: str = typer.Argument(..., help="Task family; only 'swe' generates tasks."),
     source: str = typer.Option(..., "--source", help="pypi:NAME==VERSION (a pure-Python project whose sdist has tests) or local:DIR."),
@@ -84,7 +67,7 @@ def generate(
 
 
 @tasks_app.command("validate")
-@_errors
+@clean_errors
 def validate(
     path: Path = typer.Argument(..., help="A SWE task file (JSONL) or a directory of them."),
     run: bool = typer.Option(False, "--run", help="Also build each environment and check that the "
@@ -110,7 +93,7 @@ def validate(
 
 
 @tasks_app.command("prepare")
-@_errors
+@clean_errors
 def prepare(path: Path = typer.Argument(None, help="Task file or directory (default: the shipped tasks/swe).")):
     """Fetch the sources (from PyPI) and build every environment the tasks need, into the cache."""
     from agentgym.environments.swe.build import build_environment

@@ -83,13 +83,17 @@ class SWEEnv(Env):
         assert self.bench is not None and self.verifier is not None
         parsed = parse_tool_calls(action)
         messages = [Message(role="assistant", content=action.content, tool_calls=parsed.calls)]
-        for problem in parsed.problems:
-            messages.append(Message(role="user", content=f"Error: {problem}"))
+        # every call gets its tool message right after the assistant's (chat APIs require that
+        # order); notes about unreadable calls come after them
         for call in parsed.calls:
             if self.bench.submitted:
-                break
+                messages.append(Message(role="tool", tool_call_id=call.id, name=call.name,
+                                        content="Not run: the fix was already submitted."))
+                continue
             result, _ = await self.toolbox.call(call, bench=self.bench)
             messages.append(result)
+        for problem in parsed.problems:
+            messages.append(Message(role="user", content=f"Error: {problem}"))
         if not parsed.calls and not parsed.problems:
             messages.append(Message(role="user", content=NUDGE))
         reward = Reward(value=0.0, source="swe_step")

@@ -1,68 +1,74 @@
 """Running a task's tests and reading per-test results.
 
-A small pytest plugin (written by the verifier into private /tmp, never into the repo) records
-each test's outcome as JSON lines, so results do not depend on parsing terminal output that
-the sandbox may cut.
+A small pytest plugin (report_plugin.py, written by the verifier into private /tmp, never into the
+repo) records each test's outcome as JSON lines, so results do not depend on parsing terminal
+output that the sandbox may cut. `read_report` cross-checks what it says from outside the run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shlex
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-PLUGIN_MODULE = "agentgym_report"
-PLUGIN_SOURCE = '''\
-import json, os
+# the plugin's source, written into each sandbox under a fresh random module name
+PLUGIN_SOURCE = (Path(__file__).parent / "report_plugin.py").read_text()
 
-_outcomes = {}
 
-def pytest_runtest_logreport(report):
-    previous = _outcomes.get(report.nodeid)
-    if report.failed:
-        _outcomes[report.nodeid] = "failed"
-    elif report.skipped and previous is None:
-        _outcomes[report.nodeid] = "skipped"
-    elif report.when == "call" and report.passed and previous in (None, "skipped"):
-        _outcomes[report.nodeid] = "passed"
-
-def pytest_collectreport(report):
-    if report.failed:
-        _outcomes[report.nodeid or "<collection>"] = "error"
-
-def pytest_sessionfinish(session, exitstatus):
-    with open(os.environ["AGENTGYM_REPORT"], "w") as f:
-        for nodeid, outcome in _outcomes.items():
-            f.write(json.dumps({"nodeid": nodeid, "outcome": outcome}) + "\\n")
-'''
+def plugin_module() -> str:
+    """A random module name for the plugin, so no project file can shadow it or guess it."""
+    return f"agentgym_report_{secrets.token_hex(8)}"
 
 
 @dataclass
 class TestRun:
-    """Per-test outcomes of one run ("passed", "failed", "skipped", "error")."""
+    """Per-test outcomes of one run ("passed", "failed", "skipped", "error"). A `problem` (the test
+    machinery was modified, the run left no report...) means no test counts as passed."""
 
     outcomes: dict[str, str] = field(default_factory=dict)
     output: str = ""
     exit_code: int = 0
     timed_out: bool = False
+    problem: str = ""
 
     def passed(self, test_id: str) -> bool:
-        return self.outcomes.get(test_id) == "passed"
+        return not self.problem and self.outcomes.get(test_id) == "passed"
 
     def failing(self, test_ids: Iterable[str]) -> list[str]:
         return [t for t in test_ids if not self.passed(t)]
 
 
-def parse_report(text: str) -> dict[str, str]:
+def read_report(text: str, requested: list[str] | None = None) -> tuple[dict[str, str], str]:
+    """The outcomes in a plugin report, and what shows it was tampered with ("" if nothing).
+    `requested`: the test ids the run was asked for by id (None when whole files ran); then
+    the report may name those tests only, each once."""
     outcomes: dict[str, str] = {}
+    tests: list[str] = []
     for line in text.splitlines():
-        if line.strip():
+        if not line.strip():
+            continue
+        try:
             record = json.loads(line)
-            outcomes[record["nodeid"]] = record["outcome"]
-    return outcomes
+            kind, nodeid = record.get("kind"), record.get("nodeid")
+        except (ValueError, AttributeError):
+            return {}, "the test report is malformed (the test machinery was modified)"
+        if kind == "tampered":
+            return {}, f"the test machinery was modified: {record.get('detail')}"
+        if kind not in ("test", "collect") or not isinstance(nodeid, str):
+            return {}, "the test report is malformed (the test machinery was modified)"
+        if kind == "test":
+            tests.append(nodeid)
+        outcomes[nodeid] = str(record.get("outcome"))
+    if len(tests) != len(set(tests)):
+        return {}, "the test report names a test twice (the test machinery was modified)"
+    if requested is not None and not set(tests) <= set(requested):
+        return {}, "the test report names tests that were not run (the test machinery was modified)"
+    return outcomes, ""
 
 
 def test_files(test_ids: Iterable[str]) -> list[str]:
@@ -70,9 +76,9 @@ def test_files(test_ids: Iterable[str]) -> list[str]:
     return sorted({t.split("::", 1)[0] for t in test_ids})
 
 
-def test_command(base: str, files: list[str], extra: str = "") -> str:
+def test_command(base: str, files: list[str], module: str, extra: str = "") -> str:
     args = " ".join(shlex.quote(f) for f in files)
-    return f"{base} -p {PLUGIN_MODULE} {extra} {args}".strip()
+    return f"{base} -p {module} {extra} {args}".strip()
 
 
 def shell_env(repo: str, deps: str, pythonpath: list[str], extra_paths: tuple[str, ...] = ()) -> dict[str, str]:
@@ -89,14 +95,15 @@ def shell_env(repo: str, deps: str, pythonpath: list[str], extra_paths: tuple[st
 def test_env(repo: str, deps: str, pythonpath: list[str], plugin_dir: str, report: str) -> dict[str, str]:
     """Variables for a test run: the agent's shell variables plus our report plugin."""
     return {**shell_env(repo, deps, pythonpath, (plugin_dir,)), "AGENTGYM_REPORT": report,
-            "HOME": "/tmp", "LC_ALL": "C.UTF-8"}
+            "AGENTGYM_REPO": repo, "HOME": "/tmp", "LC_ALL": "C.UTF-8"}
 
 
 def run_local(repo: str, deps: str, pythonpath: list[str], base_command: str, files: list[str],
               scratch: str, timeout: float = 300, extra: str = "") -> TestRun:
     """Run tests on this machine (task generation and environment checks, on trusted source)."""
     os.makedirs(scratch, exist_ok=True)
-    with open(os.path.join(scratch, f"{PLUGIN_MODULE}.py"), "w") as f:
+    module = plugin_module()
+    with open(os.path.join(scratch, f"{module}.py"), "w") as f:
         f.write(PLUGIN_SOURCE)
     report = os.path.join(scratch, "report.jsonl")
     if os.path.exists(report):
@@ -104,10 +111,12 @@ def run_local(repo: str, deps: str, pythonpath: list[str], base_command: str, fi
     env = test_env(repo, deps, pythonpath, scratch, report)
     try:
         proc = subprocess.run(
-            ["bash", "-c", test_command(base_command, files, extra)], cwd=repo, env=env,
+            ["bash", "-c", test_command(base_command, files, module, extra)], cwd=repo, env=env,
             capture_output=True, text=True, timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return TestRun(timed_out=True, exit_code=-1, output=f"timed out after {timeout}s")
-    outcomes = parse_report(open(report).read()) if os.path.exists(report) else {}
-    return TestRun(outcomes, proc.stdout + proc.stderr, proc.returncode)
+    finally:
+        os.remove(os.path.join(scratch, f"{module}.py"))
+    outcomes, problem = read_report(open(report).read()) if os.path.exists(report) else ({}, "")
+    return TestRun(outcomes, proc.stdout + proc.stderr, proc.returncode, problem=problem)

@@ -12,10 +12,11 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agentgym.core.errors import TaskFileError
 from agentgym.core.paths import tasks_dir
+from agentgym.core.taskfile import count_task_lines, read_task_file
 from agentgym.core.types import Action, Task
 
 FAMILY = "swe"
@@ -150,13 +151,6 @@ def parse_task(raw: dict[str, Any]) -> SWETask:
     return task
 
 
-def _field_errors(e: ValidationError) -> str:
-    return "; ".join(
-        f"field {'.'.join(str(p) for p in err['loc'] if p != 'data') or '(root)'}: {err['msg']}"
-        for err in e.errors()[:3]
-    )
-
-
 def default_tasks_path() -> Path:
     return tasks_dir() / "swe"
 
@@ -169,46 +163,23 @@ def task_files(path: str | Path | None = None) -> list[Path]:
 def load_tasks(path: str | Path | None = None) -> list[SWETask]:
     """Read and validate a task file, or every *.jsonl in a directory (default: tasks/swe)."""
     path = Path(path) if path is not None else default_tasks_path()
-    tasks: list[SWETask] = []
-    seen: dict[str, str] = {}
     files = task_files(path)
     if not files:
         raise TaskFileError(str(path), "no *.jsonl task files here")
+    tasks: list[SWETask] = []
+    seen: dict[str, str] = {}
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise TaskFileError(str(file), f"cannot read the task file: {e}") from None
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise TaskFileError(str(file), f"not valid JSON: {e.msg} (column {e.colno})", line=number) from None
-            if not isinstance(raw, dict):
-                raise TaskFileError(str(file), f"a task is a JSON object, not {type(raw).__name__}", line=number)
-            try:
-                task = parse_task(raw)
-            except ValidationError as e:
-                raise TaskFileError(str(file), _field_errors(e), line=number) from None
+        for task in read_task_file(file, parse_task, hide=("data",)):
             if task.id in seen:
-                raise TaskFileError(str(file), f"duplicate task id {task.id!r} (first at {seen[task.id]})", line=number)
-            seen[task.id] = f"{file.name}:{number}"
+                raise TaskFileError(str(file), f"duplicate task id {task.id!r} (also in {seen[task.id]})")
+            seen[task.id] = file.name
             tasks.append(task)
-    if not tasks:
-        raise TaskFileError(str(path), "the task file has no tasks")
     return tasks
 
 
 def count_tasks(path: str | Path | None = None) -> int:
     """How many tasks the files hold, without validating them (for `agentgym list`)."""
-    try:
-        return sum(
-            1 for f in task_files(path) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()
-        )
-    except OSError:
-        return 0
+    return count_task_lines(task_files(path))
 
 
 def dump_tasks(tasks: list[SWETask]) -> str:

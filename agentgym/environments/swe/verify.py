@@ -5,7 +5,11 @@ repository (a diff against the built environment), then starts a fresh sandbox o
 environment, writes the task's base state, then the agent's changes except protected files
 (tests, conftest.py, pytest/packaging config, sitecustomize and .pth files, anything outside
 the repository), then the hidden `test_patch`, and runs the tests there. So test files the agent
-edited are restored, and deps the agent tampered with are never used.
+edited are restored, and deps the agent tampered with are never used. New top-level modules
+(a `pytest.py` or `json/` at the repo root) are ignored, so nothing can shadow pytest or the
+standard library. The agent's library code still runs inside pytest: report_plugin.py says what
+is checked against that. Whatever the agent's changes do to the run (exit it, leave no report,
+fail to apply) scores 0 with an explanation; VerifierError is only for our machinery failing.
 
 Results are cached by the hash of the agent's diff: re-checking an unchanged tree costs one
 listing of the workspace and no test run.
@@ -16,7 +20,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
+import secrets
 from dataclasses import dataclass, field
 
 from agentgym.core.errors import VerifierError
@@ -25,10 +31,10 @@ from agentgym.environments.swe.build import BuiltEnv, TaskSetupError
 from agentgym.environments.swe.diffs import PatchError, apply_file_patch, parse_patch
 from agentgym.environments.swe.editor import REPO_DIR, WORKSPACE
 from agentgym.environments.swe.runner import (
-    PLUGIN_MODULE,
     PLUGIN_SOURCE,
     TestRun,
-    parse_report,
+    plugin_module,
+    read_report,
     test_command,
     test_env,
     test_files,
@@ -37,7 +43,6 @@ from agentgym.environments.swe.schema import SWETask
 from agentgym.sandbox import Sandbox
 
 DEPS_DIR = f"{WORKSPACE}/.deps"
-PLUGIN_DIR = "/tmp/agentgym-verifier"
 MAX_IDS = 100
 _PROTECTED = re.compile(
     r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py|sitecustomize\.py|usercustomize\.py|[^/]*\.pth)$"
@@ -68,6 +73,20 @@ def is_protected(rel: str) -> bool:
     return bool(_PROTECTED.search(rel)) or rel.startswith("../")
 
 
+def adds_top_level_module(rel: str, manifest: dict[str, str], roots: list[str]) -> bool:
+    """A new file that starts a new top-level name in the repo or a source dir on sys.path:
+    such a module could shadow pytest or the standard library in the test run, so it is ignored."""
+    if rel in manifest:
+        return False
+    for root in {".", *roots}:
+        prefix = "" if os.path.normpath(root) == "." else os.path.normpath(root) + "/"
+        if rel.startswith(prefix):
+            top = rel[len(prefix):].split("/", 1)[0]
+            if prefix + top not in manifest and not any(p.startswith(f"{prefix}{top}/") for p in manifest):
+                return True
+    return False
+
+
 @dataclass(frozen=True)
 class WorkspaceDiff:
     """What differs between the agent's repository and the built environment's."""
@@ -82,13 +101,36 @@ class WorkspaceDiff:
 
 
 async def workspace_diff(sandbox: Sandbox, manifest: dict[str, str]) -> WorkspaceDiff:
-    res = await sandbox.exec(["/usr/bin/python3", "-I", "-S", "-c", _LIST_SCRIPT, REPO_DIR], timeout=120)
-    if res.exit_code != 0 or res.truncated:
-        raise VerifierError(f"could not list the workspace: {res.stderr.strip()[-500:] or 'output cut'}")
+    # uncapped output: a workspace with many files must not cut the listing (so fail to score)
+    argv = ["/usr/bin/python3", "-I", "-S", "-c", _LIST_SCRIPT, REPO_DIR]
+    res = await sandbox._exec(argv, 120, None, {}, None, capped=False)
+    if res.exit_code != 0 or res.timed_out:
+        raise VerifierError(f"could not list the workspace: {res.stderr.strip()[-500:] or 'timed out'}")
     files: dict[str, str] = json.loads(res.stdout)
     changed = {p: h for p, h in files.items() if manifest.get(p) != h}
     deleted = tuple(sorted(p for p in manifest if p not in files))
     return WorkspaceDiff(changed, deleted)
+
+
+_READ_SCRIPT = r"""
+import base64, json, os, sys
+root = sys.argv[1]; out = {}
+for rel in json.load(sys.stdin):
+    with open(os.path.join(root, rel), "rb") as f:
+        out[rel] = base64.b64encode(f.read()).decode()
+print(json.dumps(out))
+"""
+
+
+async def _read_files(sandbox: Sandbox, rels: list[str]) -> dict[str, bytes]:
+    """The contents of repo files, in one uncapped command (one exec per file is slow)."""
+    if not rels:
+        return {}
+    argv = ["/usr/bin/python3", "-I", "-S", "-c", _READ_SCRIPT, REPO_DIR]
+    res = await sandbox._exec(argv, 120, None, {}, json.dumps(rels).encode(), capped=False)
+    if res.exit_code != 0 or res.timed_out:
+        raise VerifierError(f"could not read the agent's files: {res.stderr.strip()[-500:] or 'timed out'}")
+    return {rel: base64.b64decode(data) for rel, data in json.loads(res.stdout).items()}
 
 
 def patched_files(env: BuiltEnv, patch: str, who: str, step: str,
@@ -136,10 +178,10 @@ class SWEVerifier:
         diff = await workspace_diff(agent, self.manifest)
         key = (diff.key, tuple(test_ids))
         if key not in self.cache:
-            contents: dict[str, str | bytes | None] = {}
-            for rel in sorted(diff.changed):
-                if not is_protected(rel):
-                    contents[rel] = await agent.read_bytes(f"{REPO_DIR}/{rel}")
+            roots = self.env.spec.pythonpath
+            wanted = [rel for rel in sorted(diff.changed)
+                      if not is_protected(rel) and not adds_top_level_module(rel, self.manifest, roots)]
+            contents: dict[str, str | bytes | None] = dict(await _read_files(agent, wanted))
             for rel in diff.deleted:
                 if not is_protected(rel):
                     contents[rel] = None
@@ -157,23 +199,26 @@ class SWEVerifier:
         spec = self.env.spec
         async with create(workspace=str(self.env.root), **self.sandbox_options) as fresh:
             await self.write_base(fresh)
-            await _write_files(fresh, agent_files)
+            unwritable = await _write_files(fresh, agent_files, force=False)
+            if unwritable:  # e.g. a file where the environment has a directory
+                return TestRun(problem=f"the changes could not be applied to a clean copy: {unwritable}")
             await _write_files(fresh, self.test_files)
-            await fresh.write_file(f"{PLUGIN_DIR}/{PLUGIN_MODULE}.py", PLUGIN_SOURCE)
-            report = f"{PLUGIN_DIR}/report.jsonl"
-            env = test_env(REPO_DIR, DEPS_DIR, spec.pythonpath, PLUGIN_DIR, report)
+            # random names: project code can neither shadow the plugin nor guess where it reports
+            module, plugin_dir = plugin_module(), f"/tmp/agentgym-verifier-{secrets.token_hex(8)}"
+            await fresh.write_file(f"{plugin_dir}/{module}.py", PLUGIN_SOURCE)
+            report = f"{plugin_dir}/{secrets.token_hex(8)}.jsonl"
+            env = test_env(REPO_DIR, DEPS_DIR, spec.pythonpath, plugin_dir, report)
             # a few tests run by id (fast step rewards); many by file (short command lines)
-            targets = list(test_ids) if len(test_ids) <= MAX_IDS else test_files(test_ids)
-            cmd = test_command(spec.test_command, targets, "--tb=short")
+            by_id = len(test_ids) <= MAX_IDS
+            targets = list(test_ids) if by_id else test_files(test_ids)
+            cmd = test_command(spec.test_command, targets, module, "--tb=short")
             res = await fresh.exec(["bash", "-c", cmd], timeout=self.timeout, cwd=REPO_DIR, env=env)
             try:
-                outcomes = parse_report(await fresh.read_file(report))
-            except FileNotFoundError:
-                if not res.timed_out and res.exit_code not in (1, 2, 3, 4, 5):
-                    raise VerifierError(f"{self.task.id}: the test run left no report "
-                                        f"(exit {res.exit_code}): {res.output[-800:]}") from None
-                outcomes = {}
-        return TestRun(outcomes, res.output, res.exit_code, res.timed_out)
+                outcomes, problem = read_report(await fresh.read_file(report), list(test_ids) if by_id else None)
+            except FileNotFoundError:  # pytest never finished: the project's code ended or killed it
+                outcomes, problem = {}, ("" if res.timed_out else
+                                         f"the test run ended without reporting results (exit {res.exit_code})")
+        return TestRun(outcomes, res.output, res.exit_code, res.timed_out, problem)
 
     async def f2p_fraction(self, agent: Sandbox) -> float:
         f2p = self.task.data.FAIL_TO_PASS
@@ -193,6 +238,8 @@ def outcome_reward(run: TestRun, f2p: list[str], p2p: list[str]) -> Reward:
              f"PASS_TO_PASS {len(p2p) - len(failed_p2p)}/{len(p2p)} pass"]
     if run.timed_out:
         parts.append("the test run timed out")
+    if run.problem:
+        parts.append(f"no test counts as passed: {run.problem}")
     for name, failed in (("FAIL_TO_PASS", failed_f2p), ("PASS_TO_PASS", failed_p2p)):
         if failed:
             shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
@@ -206,29 +253,56 @@ def outcome_reward(run: TestRun, f2p: list[str], p2p: list[str]) -> Reward:
     )
 
 
+# Writes (or deletes, for None) files. With "force" (our files) whatever blocks a path is removed
+# first; otherwise (the agent's files) paths that cannot be written are reported on stdout.
 _WRITE_SCRIPT = r"""
-import base64, json, os, sys
-for path, data in json.load(sys.stdin).items():
+import base64, json, os, shutil, sys
+job = json.load(sys.stdin); failed = []
+
+def clear(path):
+    parts = path.split("/")
+    for i in range(2, len(parts)):
+        parent = "/".join(parts[:i])
+        if os.path.islink(parent) or (os.path.lexists(parent) and not os.path.isdir(parent)):
+            os.remove(parent)
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+
+def write(path, data):
     if data is None:
-        if os.path.lexists(path):
+        if os.path.lexists(path) and not os.path.isdir(path):
             os.remove(path)
-        continue
+        return
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         f.write(base64.b64decode(data))
+
+for path, data in job["files"].items():
+    try:
+        write(path, data)
+    except (NotADirectoryError, IsADirectoryError, FileExistsError) as e:
+        if not job["force"]:
+            failed.append(f"{path}: {e.strerror}")
+            continue
+        clear(path)
+        write(path, data)
+print(json.dumps(failed))
 """
 
 
-async def _write_files(sandbox: Sandbox, files: dict[str, str | bytes | None]) -> None:
-    """Write (or delete, for None) repo files in one command: each exec is a sandbox start."""
+async def _write_files(sandbox: Sandbox, files: dict[str, str | bytes | None], force: bool = True) -> str:
+    """Write (or delete, for None) repo files in one command: each exec is a sandbox start.
+    Returns what could not be written ("" if all was; only without `force`)."""
     if not files:
-        return
+        return ""
     payload = {
         f"{REPO_DIR}/{rel}": None if content is None else base64.b64encode(
             content.encode() if isinstance(content, str) else content).decode()
         for rel, content in files.items()
     }
     res = await sandbox.exec(["/usr/bin/python3", "-I", "-S", "-c", _WRITE_SCRIPT], timeout=120,
-                             stdin=json.dumps(payload))
+                             stdin=json.dumps({"force": force, "files": payload}))
     if res.exit_code != 0:
         raise VerifierError(f"could not write files into the sandbox: {res.stderr.strip()[-500:]}")
+    failed = json.loads(res.stdout)
+    return "; ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")

@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from agentgym.environments.swe.build import TaskSetupError, build_environment
+from agentgym.core.errors import InfraError, UserInputError
+from agentgym.environments.swe.build import TaskFetchError, TaskSetupError, build_environment
 from agentgym.environments.swe.schema import EnvironmentSpec
 
 
@@ -50,3 +51,16 @@ def test_failing_install_command_names_the_step(tmp_path):
         build_environment(spec, "my-task")
     with pytest.raises(TaskSetupError, match="'find python'"):
         build_environment(EnvironmentSpec(local_dir=str(tmp_path), deps=[], python="2.1"), "old")
+
+
+def test_download_failures_are_retryable_infra_errors(tmp_path, monkeypatch):
+    # a package index that refuses connections: the network failing, not the task
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    with pytest.raises(TaskFetchError, match=r"^offline: step 'install deps' failed: pip download") as err:
+        build_environment(EnvironmentSpec(local_dir=str(tmp_path), deps=["agentgym-no-such-dep==1.0"]), "offline")
+    assert isinstance(err.value, InfraError) and err.value.retryable
+    assert not isinstance(err.value, UserInputError)
+    with pytest.raises(TaskFetchError, match=r"^offline: step 'fetch source' failed: pip download"):
+        build_environment(EnvironmentSpec(pypi_sdist="agentgym-no-such-sdist==1.0", deps=[]), "offline")

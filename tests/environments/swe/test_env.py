@@ -4,6 +4,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import agentgym
+from agentgym.core.types import Action, ToolCall
 from agentgym.environments.swe.env import SWEEnv
 from tests.environments.swe.helpers import F2P, call, edit, sample_task
 
@@ -109,3 +110,16 @@ def test_gymnasium_facade_passes_check_env():
         assert terminated and reward == 0.0 and info["outcome"]["value"] == 0.0
     finally:
         gym_env.close()
+
+
+async def test_tool_results_follow_the_calls_and_parse_errors_come_last(env):
+    text = ('<tool_call>{"name": "bash", "arguments": {"command": "echo hi"}}</tool_call>'
+            '<tool_call>{"name": broken</tool_call>')
+    messages = (await env.step(text)).observation.messages
+    assert [m.role for m in messages[-3:]] == ["assistant", "tool", "user"]
+    assert "hi" in messages[-2].content and messages[-1].content.startswith("Error: could not read <tool_call> block 2")
+    both = Action(tool_calls=[ToolCall(id="s", name="submit"), ToolCall(id="late", name="bash", arguments={"command": "ls"})])
+    done = await env.step(both)
+    assert [(m.role, m.tool_call_id) for m in done.observation.messages[-3:]] == [
+        ("assistant", None), ("tool", "s"), ("tool", "late")]
+    assert "Not run" in done.observation.messages[-1].content and done.terminated
