@@ -95,12 +95,20 @@ class MiniWobEnv(BrowserEnv):
 
     async def _state(self) -> dict[str, Any]:
         assert self.session is not None
+        page = self.session.page
         try:
-            return await self.session.page.evaluate(
-                "({done: WOB_DONE_GLOBAL, raw: WOB_RAW_REWARD_GLOBAL, reason: WOB_REWARD_REASON})"
+            state = await page.evaluate(
+                "typeof WOB_DONE_GLOBAL === 'undefined' ? null :"
+                " ({done: WOB_DONE_GLOBAL, raw: WOB_RAW_REWARD_GLOBAL, reason: WOB_REWARD_REASON})"
             )
         except Exception as e:
             raise BrowserError(f"could not read the MiniWoB++ reward: {e}") from e
+        if state is None and not page.url.endswith(self.tasks[f"miniwob.{self.task_name}"].start_url):
+            # the agent navigated away (go_back, goto, a form submit): the instance is lost
+            return {"done": True, "raw": -1.0, "reason": f"the agent left the task page for {page.url}"}
+        if state is None:
+            raise BrowserError("the MiniWoB++ page has no reward globals (did it fail to load?)")
+        return state
 
     async def _progress(self) -> tuple[Reward, bool]:
         state = await self._state()

@@ -107,3 +107,17 @@ async def test_every_task_page_resets_with_an_instruction_and_a_page(browser):
 
     problems = [p for p in await asyncio.gather(*(one(n) for n in task_names())) if p]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_leaving_the_task_page_ends_the_episode_as_a_failure(browser):
+    env = MiniWobEnv("click-button")
+    try:
+        await env.reset(seed=1)
+        result = await env.step(call("go_back"))
+        assert result.terminated
+        assert result.info["outcome"]["value"] == 0.0
+        assert "left the task page" in result.info["outcome"]["explanation"]
+    finally:
+        await env.close()
