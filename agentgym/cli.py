@@ -26,12 +26,17 @@ app = typer.Typer(
 )
 @app.command("list")
 @clean_errors
-def list_envs(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+def list_envs(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    family: str | None = typer.Option(None, "--family", "-f", help="Only this family (tooluse, web, swe)."),
+):
     """Every registered env id with its family, description and number of tasks."""
     from agentgym.core.registry import registry
 
     rows = []
     for env_id, spec in registry().items():
+        if family is not None and spec.family != family:
+            continue
         try:
             n_tasks = spec.count_tasks() if spec.count_tasks else None
         except Exception:  # a broken task file must not hide the other envs

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 AG=.venv/bin/agentgym
 ENV_ID="${AGENTGYM_ENV:-tooluse/Retail-v0}"
 OUT="${AGENTGYM_OUT:-runs/demo}"
-$AG list
+$AG list --family tooluse
 for policy in oracle random; do
   $AG eval "$ENV_ID" --policy "$policy" --out "$OUT/$policy"
 done

@@ -32,9 +32,11 @@ def test_list_json_names_every_env_with_task_counts():
     assert rows["test/Counter-v0"]["description"] == "framework test env"
 
 
-def test_list_table():
+def test_list_table_and_family_filter():
     result = invoke("list")
     assert result.exit_code == 0 and "tooluse/Retail-v0" in result.output
+    rows = json.loads(invoke("list", "--json", "--family", "tooluse").output)
+    assert [r["id"] for r in rows] == [RETAIL]
 
 
 def test_oracle_scores_one_on_fifty_retail_tasks(tmp_path):
