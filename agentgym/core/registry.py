@@ -32,6 +32,8 @@ class EnvSpec:
     description: str = ""
     #: a callable returning the number of tasks, so `agentgym list` need not build the env
     count_tasks: Callable[[], int] | None = None
+    #: the same seed may not give the same episode (e.g. a page driven by the clock)
+    nondeterministic: bool = False
 
     @property
     def family(self) -> str:
@@ -69,6 +71,7 @@ def _gymnasium_spec(spec: EnvSpec, kwargs: dict[str, Any]):
         kwargs=dict(kwargs),
         disable_env_checker=True,
         order_enforce=False,
+        nondeterministic=spec.nondeterministic,
     )
 
 

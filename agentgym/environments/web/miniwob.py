@@ -42,11 +42,16 @@ def task_names() -> list[str]:
     return sorted(p.stem for p in (root / "miniwob").glob("*.html")) if root else []
 
 
+#: pages whose instance depends on the clock, not only on the seed (prices move while it runs)
+CLOCK_DRIVEN = frozenset({"stock-market"})
+
+
 def miniwob_specs() -> list[EnvSpec]:
     return [
         EnvSpec(
             id=f"web/miniwob.{name}-v0", entry_point="agentgym.environments.web.miniwob:MiniWobEnv",
             kwargs={"task": name}, description=f"MiniWoB++ {name}", count_tasks=lambda: 1,
+            nondeterministic=name in CLOCK_DRIVEN,
         )
         for name in task_names()
     ]
