@@ -107,8 +107,8 @@ def run(
     if as_json:
         print(episode.model_dump_json(indent=2))
         return
-    if episode.status == "infra_error":
-        err_console.print(f"[bold red]infra_error:[/] {episode.error}", highlight=False)
+    if episode.status in ("infra_error", "error"):
+        err_console.print(f"[bold red]{episode.status}:[/] {episode.error}", highlight=False)
         raise typer.Exit(1)
     o = episode.outcome
     console.print(

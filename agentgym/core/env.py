@@ -88,10 +88,12 @@ class Env(abc.ABC):
             raise RuntimeError("call reset() before step()")
         if self.done:
             raise RuntimeError("the episode has ended; call reset()")
-        action = Action.coerce(action)
+        # the env works on its own copy, and the history keeps another: an env that holds on to
+        # (and later changes) the arguments it was given cannot rewrite what the agent was shown
+        action = Action.coerce(action).model_copy(deep=True)
         n_before = len(self.messages)
         new_messages, reward, terminated = await self._step(action)
-        self.messages.extend(new_messages)
+        self.messages.extend(copy.deepcopy(new_messages))
         self.steps_taken += 1
         truncated = not terminated and self.steps_taken >= self.max_steps
         info: dict[str, Any] = {"task_id": self.task.id, "new_messages": len(self.messages) - n_before}

@@ -45,6 +45,11 @@ class InfraError(AgentgymError):
 
     retryable: bool = True
 
+    def __init__(self, *args: object, retryable: bool | None = None):
+        super().__init__(*args)
+        if retryable is not None:  # per instance: a refused request or a deterministic failure
+            self.retryable = retryable
+
 
 class SandboxError(InfraError):
     pass

@@ -28,7 +28,10 @@ def parse_arguments(text: str | None) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {RAW_ARGUMENTS_KEY: text}
     return value if isinstance(value, dict) else {RAW_ARGUMENTS_KEY: text}
-EpisodeStatus = Literal["ok", "truncated", "infra_error"]
+#: ok / truncated: the episode ran and was scored. error: a bug or crash in the policy or env that
+#: is not an infrastructure error (a failure in every metric, reported apart). infra_error: our
+#: machinery failed; the episode is left out of every metric and only counted.
+EpisodeStatus = Literal["ok", "truncated", "error", "infra_error"]
 
 
 class ToolCall(BaseModel):
@@ -204,7 +207,12 @@ class Episode(BaseModel):
 
     @property
     def success(self) -> bool:
-        return self.status != "infra_error" and self.reward >= 1.0 - 1e-9
+        return self.status in ("ok", "truncated") and self.reward >= 1.0 - 1e-9
+
+    @property
+    def counted(self) -> bool:
+        """Whether the episode counts in metrics: everything but infrastructure errors."""
+        return self.status != "infra_error"
 
 
 class Task(BaseModel):
@@ -220,3 +228,8 @@ class Task(BaseModel):
     reference: list[Action] | None = None
     verifier: dict[str, Any] = Field(default_factory=dict)
     difficulty: int | None = None
+
+    def public_view(self) -> Task:
+        """What an agent may know of the task: its id, family and prompt. No data (it can hold
+        hidden tests, gold answers or the reference end state), no reference, no verifier."""
+        return Task(id=self.id, family=self.family, prompt=self.prompt, difficulty=self.difficulty)

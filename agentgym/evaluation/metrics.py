@@ -1,6 +1,7 @@
 """Metrics over episodes: success rate, mean reward, unbiased pass@k, bootstrap CIs, IQM.
 
-Episodes with status `infra_error` are left out of every metric and only counted.
+Episodes with status `infra_error` are left out of every metric and only counted. Episodes with
+status `error` (a crash in policy or env code) count as failures and are also counted apart.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def iqm(values: Sequence[float]) -> float:
 
 def summarize(episodes: Sequence[Episode], k: int = 1) -> dict:
     """The figures of results.json: overall and per task."""
-    valid = [e for e in episodes if e.status != "infra_error"]
+    valid = [e for e in episodes if e.counted]
     by_task: dict[str, list[Episode]] = defaultdict(list)
     for e in valid:
         by_task[e.task_id].append(e)
@@ -64,6 +65,7 @@ def summarize(episodes: Sequence[Episode], k: int = 1) -> dict:
             "success_rate": c / n,
             "mean_reward": float(np.mean([e.reward for e in eps])),
             "pass_at_k": pass_at_k(n, c, min(k, n)),
+            "errors": sum(e.status == "error" for e in eps),
         }
     task_success = [t["success_rate"] for t in per_task.values()]
     return {
@@ -75,6 +77,7 @@ def summarize(episodes: Sequence[Episode], k: int = 1) -> dict:
         "iqm_reward": iqm([e.reward for e in valid]),
         "pass_at_k": float(np.mean([t["pass_at_k"] for t in per_task.values()])) if per_task else float("nan"),
         "ci95": list(bootstrap_ci(task_success)),
+        "n_errors": sum(e.status == "error" for e in valid),
         "n_infra_errors": len(episodes) - len(valid),
         "n_truncated": sum(e.status == "truncated" for e in valid),
         "per_task": per_task,

@@ -15,15 +15,20 @@ def _fmt(value: Any, digits: int = 3) -> str:
 def print_results(results: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     table = Table(title=f"{results['env_id']} · {results['policy']}")
-    for col in ("tasks", "episodes", "success", "95% CI", "mean reward", f"pass@{results['k']}", "infra errors"):
+    for col in ("tasks", "episodes", "success", "95% CI", "mean reward", f"pass@{results['k']}", "errors", "infra errors"):
         table.add_column(col, justify="right")
     lo, hi = results["ci95"]
     table.add_row(
         str(results["n_tasks"]), str(results["n_episodes"]), _fmt(results["success_rate"]),
         f"[{_fmt(lo, 2)}, {_fmt(hi, 2)}]", _fmt(results["mean_reward"]),
-        _fmt(results["pass_at_k"]), str(results["n_infra_errors"]),
+        _fmt(results["pass_at_k"]), str(results.get("n_errors", 0)), str(results["n_infra_errors"]),
     )
     console.print(table)
+    if results.get("n_errors"):
+        console.print(
+            f"[yellow]{results['n_errors']} episode(s) crashed in policy or env code; they count as "
+            "failures. Their `error` field in episodes.jsonl has the traceback.[/]"
+        )
     if results["n_infra_errors"]:
         console.print(
             f"[yellow]{results['n_infra_errors']} episode(s) hit an infrastructure error and are left "

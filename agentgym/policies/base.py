@@ -1,8 +1,9 @@
 """The Policy protocol: what users plug in.
 
 A policy is anything with `act(observation, tools) -> Action` (sync or async) and a `name`.
-It may also define `begin(task, seed, sample)`, called before each episode; privileged policies
-(oracle, replay) use it, ordinary agents leave it out.
+It may also define `begin(task, seed, sample)`, called before each episode. Only the oracle
+receives the whole task there; every other policy gets `task.public_view()` (id, family,
+prompt), what an agent may know.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ async def act(policy: Policy, observation: Observation, tools: list[ToolSpec]) -
     if inspect.isawaitable(result):
         result = await result
     return Action.coerce(result)
+
+
+def is_privileged(policy: object) -> bool:
+    """Whether a policy may see hidden task data: only the built-in oracle (declared, not guessed
+    from an attribute a user's class could set)."""
+    from agentgym.policies.oracle import OraclePolicy
+
+    return isinstance(policy, OraclePolicy)
 
 
 async def begin(policy: Policy, task: Task, seed: int | None, sample: int) -> None:

@@ -129,16 +129,17 @@ class OpenAIPolicy:
                 retryable = e.status_code in RETRYABLE_STATUS or e.status_code >= 500
                 problem = f"HTTP {e.status_code}: {_server_message(e)}"
                 retry_after = _retry_after(e.response.headers)
-                if not retryable:
+                if not retryable:  # 400/401/403/404...: asking again gets the same answer
                     raise EndpointError(
-                        f"{self.name} at {self.endpoint} refused the request: {problem}"
+                        f"{self.name} at {self.endpoint} refused the request: {problem}",
+                        retryable=False,
                     ) from e
             except openai.APITimeoutError:
                 problem, retry_after = f"no reply within {self.timeout:g}s", None
             except openai.APIConnectionError as e:
                 problem, retry_after = f"connection failed: {e.__cause__ or e}", None
             except openai.APIError as e:  # a reply we cannot read is not worth retrying
-                raise EndpointError(f"{self.name} at {self.endpoint}: {e}") from e
+                raise EndpointError(f"{self.name} at {self.endpoint}: {e}", retryable=False) from e
             if attempt >= self.max_retries:
                 raise EndpointError(
                     f"{self.name} at {self.endpoint} failed after {attempt + 1} attempts: {problem}"

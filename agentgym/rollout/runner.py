@@ -1,8 +1,10 @@
 """The async episode runner: one episode, or many at once with a concurrency limit.
 
 Each episode gets its own env instance and a shallow copy of the policy (so a policy's
-`begin` state is per episode). Infrastructure errors are retried; if they persist the episode
-is recorded with status `infra_error` and left out of every metric.
+`begin` state is per episode). Infrastructure errors are retried when retrying can help; if they
+persist the episode is recorded with status `infra_error` and left out of every metric. Any
+other exception (a bug or crash in policy or env code) is recorded with status `error`, which
+counts as a failure, so a policy that crashes on hard tasks never scores higher for it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from agentgym.core.env import Env
 from agentgym.core.errors import InfraError, UserInputError
 from agentgym.core.types import Episode, Reward, Step
-from agentgym.policies.base import Policy, act, begin
+from agentgym.policies.base import Policy, act, begin, is_privileged
 from agentgym.rollout.store import EpisodeStore
 from agentgym.rollout.versions import current_versions
 
@@ -53,14 +55,17 @@ async def run_episode(
         policy=getattr(policy, "name", type(policy).__name__), versions=current_versions(),
     )
     start = time.perf_counter()
-    await begin(policy, task, seed, sample)
+    # only the oracle sees hidden task data (reference, tests, gold answers); others see the prompt
+    await begin(policy, task if is_privileged(policy) else task.public_view(), seed, sample)
     observation, _ = await env.reset(seed=seed, options={"task_id": task_id})
     seen = 0
     while True:
         t0 = time.perf_counter()
         action = await act(policy, observation, env.tools)
         t1 = time.perf_counter()
-        result = await env.step(action)
+        # the env gets its own copy: one that keeps and later changes the arguments it was given
+        # must not rewrite the recorded episode
+        result = await env.step(action.model_copy(deep=True))
         t2 = time.perf_counter()
         new = result.observation.messages[len(observation.messages):]
         step = Step(
@@ -98,7 +103,7 @@ async def run_with_retries(
     on_step: StepCallback | None = None,
 ) -> Episode:
     """One episode in a fresh env; retried on infrastructure errors, then recorded as such."""
-    error = ""
+    status, error = "infra_error", ""
     for attempt in range(retries + 1):
         env = make_env()
         try:
@@ -109,18 +114,18 @@ async def run_with_retries(
         except UserInputError:
             raise
         except InfraError as e:
-            error = f"{type(e).__name__}: {e}"
+            status, error = "infra_error", f"{type(e).__name__}: {e}"
             if not e.retryable:
                 break
             await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
         except Exception as e:  # a bug in env or policy code: data, not a crash of the whole run
-            error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
+            status, error = "error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
             break
         finally:
             await env.close()
     return Episode(
         env_id=getattr(env, "env_id", ""), task_id=job.task_id, seed=job.seed, sample=job.sample,
-        policy=getattr(policy, "name", type(policy).__name__), status="infra_error",
+        policy=getattr(policy, "name", type(policy).__name__), status=status,
         error=error, versions=current_versions(),
     )
 

@@ -39,4 +39,11 @@ def test_summary_leaves_infra_errors_out_of_every_metric():
     assert s["n_tasks"] == 2 and s["n_episodes"] == 4 and s["n_infra_errors"] == 1
     assert s["success_rate"] == 0.25 and s["pass_at_k"] == 0.5
     assert s["per_task"]["a"] == {"n": 2, "successes": 1, "success_rate": 0.5,
-                                  "mean_reward": 0.5, "pass_at_k": 1.0}
+                                  "mean_reward": 0.5, "pass_at_k": 1.0, "errors": 0}
+
+
+def test_summary_counts_errors_as_failures_and_apart():
+    episodes = [ep("a", 0, 1.0), ep("b", 0, 0.0, status="error"), ep("c", 0, 0.0, status="infra_error")]
+    s = summarize(episodes)
+    assert s["n_episodes"] == 2 and s["success_rate"] == 0.5
+    assert s["n_errors"] == 1 and s["n_infra_errors"] == 1 and s["per_task"]["b"]["errors"] == 1
