@@ -123,24 +123,30 @@ def run(
 @clean_errors
 def eval_cmd(
     env_id: str = typer.Argument(..., help="Env id, e.g. tooluse/Retail-v0"),
-    policy: str = typer.Option(..., "--policy", "-p", help="oracle | random | openai:MODEL | replay:PATH | module:attr"),
-    out: str = typer.Option(..., "--out", "-o", help="Directory for episodes.jsonl and results.json"),
+    policy: str | None = typer.Option(None, "--policy", "-p", help="oracle | random | openai:MODEL | replay:PATH | module:attr"),
+    out: str | None = typer.Option(None, "--out", "-o", help="Directory for run.json, episodes.jsonl and results.json"),
     tasks: str | None = typer.Option(None, "--tasks", help="A task file to use instead of the env's own."),
     n: int | None = typer.Option(None, "-n", help="Evaluate the first N tasks (default: all)."),
-    k: int = typer.Option(1, "-k", help="Samples per task (pass@k)."),
-    concurrency: int = typer.Option(8, "--concurrency", "-c"),
-    seed: int = typer.Option(0, "--seed"),
+    k: int | None = typer.Option(None, "-k", help="Samples per task (pass@k)."),
+    concurrency: int | None = typer.Option(None, "--concurrency", "-c"),
+    seed: int | None = typer.Option(None, "--seed"),
     max_steps: int | None = typer.Option(None, "--max-steps"),
+    temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (openai: policies)."),
+    top_p: float | None = typer.Option(None, "--top-p"),
+    max_tokens: int | None = typer.Option(None, "--max-tokens"),
+    policy_arg: list[str] = typer.Option([], "--policy-arg", help="KEY=VALUE for the policy (JSON values), e.g. extra_body='{\"top_k\": 20}'. Repeatable."),
+    config: str | None = typer.Option(None, "--config", help="A TOML or JSON file with any of these options; flags win."),
+    force: bool = typer.Option(False, "--force", help="Start over when OUT holds episodes of another run."),
 ):
     """Evaluate a policy over an env's tasks; resumes when OUT already holds episodes."""
-    from agentgym.evaluation.report import print_results
-    from agentgym.evaluation.run import evaluate
+    from agentgym.cli_eval import run_eval
 
-    results = asyncio.run(
-        evaluate(env_id, policy, out, n=n, k=k, concurrency=concurrency, tasks=tasks,
-                 seed=seed, max_steps=max_steps)
-    )
-    print_results(results, console)
+    flags = {"policy": policy, "out": out, "tasks": tasks, "n": n, "k": k, "concurrency": concurrency,
+             "seed": seed, "max_steps": max_steps, "temperature": temperature, "top_p": top_p,
+             "max_tokens": max_tokens}
+    code = run_eval(env_id, flags, policy_arg, config, force)
+    if code:
+        raise typer.Exit(code)
 
 
 def _mount_optional(module: str, attr: str, name: str, help: str) -> None:

@@ -2,7 +2,8 @@
 
 Subclasses implement `_reset` and `_step`, and `score` for the outcome. The base counts steps,
 truncates at `max_steps`, and attaches the outcome reward to the final step's info, so every env
-ends the same way whatever its family.
+ends the same way whatever its family. It also keeps the step-reward contract: the final step's
+reward is the outcome minus the rewards already paid, so step rewards always sum to the outcome.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Env(abc.ABC):
         self.steps_taken = 0
         self.messages: list[Message] = []
         self.done = False
+        self.paid = 0.0  # step rewards paid so far this episode
 
     # ---- what subclasses write -----------------------------------------------------------------
 
@@ -80,6 +82,7 @@ class Env(abc.ABC):
         self.task = self.pick_task(seed, options)
         self.steps_taken = 0
         self.done = False
+        self.paid = 0.0
         self.messages = list(await self._reset(self.task, seed))
         return self.observation(), {"task_id": self.task.id}
 
@@ -99,7 +102,11 @@ class Env(abc.ABC):
         info: dict[str, Any] = {"task_id": self.task.id, "new_messages": len(self.messages) - n_before}
         if terminated or truncated:
             self.done = True
-            info["outcome"] = (await self.score()).model_dump()
+            outcome = await self.score()
+            info["outcome"] = outcome.model_dump()
+            # the last step carries what the earlier ones did not pay: the sum is the outcome
+            reward = reward.model_copy(update={"value": outcome.value - self.paid})
+        self.paid += reward.value
         return StepResult(
             observation=self.observation(),
             reward=reward,

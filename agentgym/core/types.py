@@ -92,30 +92,49 @@ class ToolSpec(BaseModel):
 class TokenUsage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost: float | None = None  # in USD, when the server reports it (OpenRouter's usage.cost)
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
+        costs = [c for c in (self.cost, other.cost) if c is not None]
         return TokenUsage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost=sum(costs) if costs else None,
         )
+
+
+class Generation(BaseModel):
+    """How a policy made one action: the request as sent and, when the model gives them, its
+    tokens. Token ids and logprobs make a record token-exact, so a trainer need not re-tokenize
+    (re-tokenized text often differs from what was sampled)."""
+
+    model: str = ""
+    endpoint: str = ""
+    #: sampling parameters and extra request fields exactly as sent (temperature, top_p, ...)
+    params: dict[str, Any] = Field(default_factory=dict)
+    finish_reason: str | None = None
+    #: the whole prompt as the model saw it (chat template applied), when the server returns it
+    prompt_token_ids: list[int] | None = None
+    completion_token_ids: list[int] | None = None
+    #: one per completion token
+    logprobs: list[float] | None = None
 
 
 class Action(BaseModel):
     """What a policy returns: an assistant message, plus what the policy knows about how it made it.
 
-    `token_ids` / `logprobs` are filled by policies that have them (local models, some servers);
-    trainers use them, environments ignore them.
+    `generation` is filled by policies that call a model (the request, token ids, logprobs);
+    trainers use it, environments ignore it.
     """
 
     content: str | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: TokenUsage | None = None
-    token_ids: list[int] | None = None
-    logprobs: list[float] | None = None
+    generation: Generation | None = None
 
     @classmethod
     def coerce(cls, value: Action | str | dict[str, Any]) -> Action:
@@ -165,7 +184,8 @@ class StepResult(BaseModel):
 
 
 class Step(BaseModel):
-    """One recorded turn of an episode."""
+    """One recorded turn of an episode. `reward` is the step reward; over an episode the step
+    rewards sum to the outcome (the last step carries the difference)."""
 
     index: int
     # messages added since the previous step; concatenated over steps they give the conversation
@@ -176,6 +196,7 @@ class Step(BaseModel):
     reward_components: dict[str, float] = Field(default_factory=dict)
     latency_s: float = 0.0  # time the policy took to act
     env_latency_s: float = 0.0  # time the env took to step
+    started_at: float = 0.0  # wall clock (Unix time) when the policy was asked
 
 
 class Versions(BaseModel):
@@ -184,9 +205,14 @@ class Versions(BaseModel):
     packages: dict[str, str] = Field(default_factory=dict)
 
 
+#: version of the episode record; bumped whenever a field changes meaning (docs/trajectories.md)
+EPISODE_SCHEMA_VERSION = 2
+
+
 class Episode(BaseModel):
     """Everything needed to audit, score, replay or train on one rollout."""
 
+    schema_version: int = EPISODE_SCHEMA_VERSION
     env_id: str
     task_id: str
     seed: int | None = None

@@ -1,7 +1,10 @@
 """`agentgym eval`: run a policy over an env's tasks, k samples each, and write the results.
 
-`OUT/episodes.jsonl` gets each episode as it ends; `OUT/results.json` the summary. A second run
-with the same OUT resumes: finished (task, sample) pairs are skipped, infra errors are re-run.
+`OUT/run.json` says what the run is (settings, code, tasks, machine), `OUT/episodes.jsonl` gets each
+episode as it ends, `OUT/results.json` the summary with totals of tokens, cost and time. A second
+run with the same OUT resumes: finished (task, sample) pairs are skipped, infra errors are re-run;
+it refuses when OUT holds episodes of a different run (another policy, env, seed, max steps or
+task set) unless `force` starts over.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,13 @@ from agentgym.core.errors import UserInputError
 from agentgym.core.registry import spec as env_spec
 from agentgym.core.shutdown import release_shared
 from agentgym.core.types import Episode
+from agentgym.evaluation.manifest import (
+    RunConfig,
+    RunManifest,
+    check_resume,
+    file_digest,
+    tasks_digest,
+)
 from agentgym.evaluation.metrics import summarize
 from agentgym.policies import load_policy
 from agentgym.rollout.runner import Job, run_many
@@ -49,14 +60,20 @@ async def evaluate(
     seed: int = 0,
     max_steps: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    policy_args: dict[str, Any] | None = None,
+    force: bool = False,
+    probe: bool = True,
+    on_start: Callable[[int], None] | None = None,
     on_episode: Callable[[Episode], None] | None = None,
 ) -> dict[str, Any]:
     if k < 1:
         raise UserInputError("-k must be at least 1")
     if n is not None and n < 1:
         raise UserInputError("-n must be at least 1")
+    if concurrency < 1:
+        raise UserInputError("--concurrency must be at least 1")
     spec = env_spec(env_id)
-    policy = load_policy(policy_spec)
+    policy = load_policy(policy_spec, **(policy_args or {}))
     out_dir = prepare_out_dir(out)
     kwargs = dict(env_kwargs or {})
     if tasks:
@@ -65,11 +82,21 @@ async def evaluate(
     def make_env():
         return spec.make_async(**kwargs)
 
-    probe = make_env()  # builds the env once: validates the task file and lists its tasks
+    probe_env = make_env()  # builds the env once: validates the task file and lists its tasks
     try:
-        task_ids = sorted(probe.tasks)[:n] if n else sorted(probe.tasks)
+        all_tasks = list(probe_env.tasks.values())
     finally:
-        await probe.close()
+        await probe_env.close()
+    task_ids = sorted(t.id for t in all_tasks)[:n] if n else sorted(t.id for t in all_tasks)
+    describe = getattr(policy, "describe", None)
+    config = RunConfig(
+        env_id=env_id, policy=policy_spec, policy_args=dict(policy_args or {}),
+        policy_spec=describe() if callable(describe) else {"name": getattr(policy, "name", policy_spec)},
+        n=n, k=k, seed=seed, max_steps=max_steps, concurrency=concurrency, tasks_file=tasks,
+        tasks_sha256=tasks_digest(all_tasks), env_kwargs={k_: str(v) for k_, v in (env_kwargs or {}).items()},
+    )
+    manifest = RunManifest(config=config, task_files={tasks: file_digest(tasks)} if tasks else {})
+    check_resume(out_dir, manifest, force)
 
     store = EpisodeStore(out_dir / "episodes.jsonl")
     done = store.finished()
@@ -79,6 +106,11 @@ async def evaluate(
         for s in range(k)
         if (t, s) not in done
     ]
+    if jobs and probe and callable(getattr(policy, "probe", None)):
+        await policy.probe()  # a wrong model or a dead endpoint stops here, not once per episode
+    if on_start is not None:
+        on_start(len(jobs))
+    started = time.monotonic()
     try:
         await run_many(
             make_env, policy, jobs, concurrency=concurrency, store=store,
@@ -91,16 +123,32 @@ async def evaluate(
     for episode in store.load():  # later records of a pair (a re-run infra error) win
         if episode.task_id in wanted and episode.sample < k:
             latest[(episode.task_id, episode.sample)] = episode
+    episodes = list(latest.values())
     results = {
         "env_id": env_id,
         "policy": policy_spec,
-        **summarize(list(latest.values()), k=k),
+        **summarize(episodes, k=k),
+        "totals": totals(episodes, time.monotonic() - started),
+        "run": manifest.model_dump(),
         "versions": current_versions().model_dump(),
     }
     tmp = out_dir / "results.json.tmp"
     tmp.write_text(json.dumps(_json_safe(results), indent=2, allow_nan=False))
     os.replace(tmp, out_dir / "results.json")
     return results
+
+
+def totals(episodes: list[Episode], wall_s: float) -> dict[str, Any]:
+    """Tokens and cost over every recorded episode (infra errors included: they were spent)."""
+    costs = [e.usage.cost for e in episodes if e.usage.cost is not None]
+    return {
+        "prompt_tokens": sum(e.usage.prompt_tokens for e in episodes),
+        "completion_tokens": sum(e.usage.completion_tokens for e in episodes),
+        "cost_usd": sum(costs) if costs else None,
+        "policy_calls": sum(len(e.steps) for e in episodes),
+        "episode_time_s": sum(e.duration_s for e in episodes),
+        "wall_time_s": wall_s,  # of this invocation (a resumed run counts its own time)
+    }
 
 
 def _json_safe(value: Any) -> Any:

@@ -60,7 +60,7 @@ async def run_episode(
     observation, _ = await env.reset(seed=seed, options={"task_id": task_id})
     seen = 0
     while True:
-        t0 = time.perf_counter()
+        wall, t0 = time.time(), time.perf_counter()
         action = await act(policy, observation, env.tools)
         t1 = time.perf_counter()
         # the env gets its own copy: one that keeps and later changes the arguments it was given
@@ -77,6 +77,7 @@ async def run_episode(
             reward_components=result.reward.components,
             latency_s=t1 - t0,
             env_latency_s=t2 - t1,
+            started_at=wall,
         )
         episode.steps.append(step)
         if action.usage:

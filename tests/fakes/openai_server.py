@@ -15,7 +15,14 @@ a whole episode can be scripted from what the agent has seen so far:
 
 With neither queue nor responder the server answers 418, so a test that forgot to script a reply
 fails loudly. Every request is recorded (`requests` holds the chat-completion bodies, `calls`
-every request with its headers). `GET /v1/models` lists `models`.
+every request with its headers). `GET /v1/models` lists `models`; with `strict_models=True` a
+request for another model gets 404, as OpenAI answers.
+
+Tokens, as a real server gives them: the prompt is rendered with a small chat template and, like
+the completion, tokenized one token per UTF-8 byte (`fake_tokenize`). A request with
+`logprobs: true` gets per-token logprobs; with `return_token_ids: true` (vLLM's field, sent via
+`extra_body`) it gets `prompt_token_ids` and the choice's `token_ids`. Every completion sent is
+kept in `completions`, so tests can compare records with what the server really returned.
 """
 
 from __future__ import annotations
@@ -116,9 +123,13 @@ class FakeOpenAIServer:
     """A scripted OpenAI-compatible server in a background thread. Use as a context manager."""
 
     def __init__(
-        self, models: tuple[str, ...] = ("fake-model",), responder: Responder | None = None
+        self, models: tuple[str, ...] = ("fake-model",), responder: Responder | None = None,
+        strict_models: bool = False,
     ):
         self.models = models
+        self.strict_models = strict_models
+        self.models_route = True  # False: GET /models answers 404, as some gateways do
+        self.completions: list[dict[str, Any]] = []
         self.responder = responder
         self.queue: deque[Reply] = deque()
         self.calls: list[RecordedRequest] = []
@@ -201,21 +212,52 @@ class FakeOpenAIServer:
             "completion_tokens": _words(reply.content) + 8 * len(reply.tool_calls),
         }
         usage.setdefault("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
-        return {
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": message,
+            "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+            "logprobs": None,
+        }
+        out: dict[str, Any] = {
             "id": f"chatcmpl-fake-{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": request.get("model", self.models[0]),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": message,
-                    "finish_reason": "tool_calls" if reply.tool_calls else "stop",
-                    "logprobs": None,
-                }
-            ],
+            "choices": [choice],
             "usage": usage,
         }
+        completion_ids = fake_tokenize(completion_text(reply))
+        if request.get("logprobs"):
+            choice["logprobs"] = {"content": [
+                {"token": bytes([t]).decode("latin-1"), "logprob": fake_logprob(t), "bytes": [t],
+                 "top_logprobs": []} for t in completion_ids]}
+        if request.get("return_token_ids"):
+            out["prompt_token_ids"] = fake_tokenize(render_prompt(request.get("messages", [])))
+            choice["token_ids"] = completion_ids
+        with self._lock:
+            self.completions.append(out)
+        return out
+
+
+def render_prompt(messages: list[dict[str, Any]]) -> str:
+    """The fake model's chat template."""
+    parts = []
+    for m in messages:
+        calls = json.dumps(m["tool_calls"]) if m.get("tool_calls") else ""
+        parts.append(f"<|{m.get('role')}|>{m.get('content') or ''}{calls}\n")
+    return "".join(parts) + "<|assistant|>"
+
+
+def completion_text(reply: Reply) -> str:
+    return (reply.content or "") + (json.dumps(reply.tool_calls) if reply.tool_calls else "")
+
+
+def fake_tokenize(text: str) -> list[int]:
+    return list(text.encode())
+
+
+def fake_logprob(token_id: int) -> float:
+    return -0.05 - (token_id % 7) / 10
 
 
 def _words(content: Any) -> int:
@@ -276,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(None)
-        if self.path.rstrip("/").endswith("/models"):
+        if self.path.rstrip("/").endswith("/models") and self.fake.models_route:
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "agentgym-tests"}
                 for m in self.fake.models
@@ -300,6 +342,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_error(400, "the fake server does not stream")
         if not isinstance(body.get("messages"), list) or "model" not in body:
             return self._send_error(400, "a chat completion needs 'model' and 'messages'")
+        if self.fake.strict_models and body["model"] not in self.fake.models:
+            return self._send_error(404, f"The model `{body['model']}` does not exist")
         try:
             reply = self.fake._next_reply(body)
         except Exception as e:  # a broken responder should fail the test, not hang it

@@ -21,7 +21,7 @@ def test_openai_spec_keeps_colons_in_the_model_name():
     assert isinstance(policy, OpenAIPolicy)
     assert policy.model == "qwen2.5:7b"
     assert policy.name == "openai:qwen2.5:7b"
-    assert policy.temperature == 0.5
+    assert policy.sampling.temperature == 0.5
 
 
 def test_oracle_random_and_replay_specs(tmp_path):

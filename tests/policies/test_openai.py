@@ -238,3 +238,87 @@ async def test_responder_drives_a_whole_episode_in_a_real_env(openai_server):
     assert result.info["outcome"]["value"] == 1.0
     assert obs.messages[-1].content == "Finished: counter is now 4"
     assert len(openai_server.requests) == 2
+
+
+async def test_records_are_token_exact_when_the_server_gives_tokens(openai_server):
+    from tests.fakes.openai_server import fake_logprob, fake_tokenize, render_prompt
+
+    openai_server.push(tool_call("get_order", {"order_id": "#W0002"}, content="Checking."))
+    p = policy(openai_server, temperature=0.7, top_p=0.9, seed=3,
+               extra_body={"return_token_ids": True, "top_k": 20})
+    action = await act(p, observation(), [GET_ORDER])
+    (body,) = openai_server.requests
+    assert body["logprobs"] is True and body["return_token_ids"] is True and body["top_k"] == 20
+    gen = action.generation
+    assert gen.model == "fake-model" and gen.endpoint == openai_server.base_url
+    assert gen.params == {"temperature": 0.7, "top_p": 0.9, "seed": 3, "logprobs": True,
+                          "return_token_ids": True, "top_k": 20}
+    assert gen.finish_reason == "tool_calls"
+    (sent,) = openai_server.completions
+    assert gen.completion_token_ids == sent["choices"][0]["token_ids"]
+    assert gen.prompt_token_ids == fake_tokenize(render_prompt(body["messages"]))
+    assert gen.logprobs == [fake_logprob(t) for t in gen.completion_token_ids]
+    assert len(gen.logprobs) == len(gen.completion_token_ids) > 0
+
+
+async def test_logprobs_alone_and_vllm_token_id_strings(openai_server):
+    openai_server.push(text("fine"))
+    action = await act(policy(openai_server), observation(), [])
+    assert action.generation.logprobs and action.generation.completion_token_ids is None
+    assert action.generation.finish_reason == "stop"
+
+    # vLLM's return_tokens_as_token_ids names each sampled token "token_id:<id>"
+    from agentgym.policies.openai import generation_record
+
+    class Obj:
+        def __init__(self, **kw):
+            self.__dict__.update(kw)
+
+    content = [Obj(token=f"token_id:{i}", logprob=-0.5) for i in (17, 4, 99)]
+    completion = Obj(model="m", choices=[Obj(logprobs=Obj(content=content), finish_reason="length")])
+    gen = generation_record(completion, "m", "http://x/v1", {})
+    assert gen.completion_token_ids == [17, 4, 99] and gen.finish_reason == "length"
+
+
+async def test_logprobs_can_be_turned_off_and_unknown_sampling_fields_are_refused(openai_server):
+    openai_server.push(text("ok"))
+    await act(policy(openai_server, logprobs=False), observation(), [])
+    assert "logprobs" not in openai_server.requests[0] and "temperature" not in openai_server.requests[0]
+    with pytest.raises(ValueError, match="temprature"):
+        policy(openai_server, temprature=1.0)
+
+
+async def test_the_probe_stops_a_run_on_a_missing_model_or_a_dead_endpoint():
+    from agentgym.core.errors import UserInputError
+
+    with FakeOpenAIServer(models=("fake-model", "other")) as server:
+        with pytest.raises(UserInputError, match="does not serve model 'no-such-model'.*fake-model"):
+            await OpenAIPolicy("no-such-model", base_url=server.base_url, backoff=FAST).probe()
+        await OpenAIPolicy("fake-model", base_url=server.base_url, backoff=FAST).probe()
+        assert server.requests == []  # the model list is enough: no tokens spent
+        url = server.base_url
+    with pytest.raises(UserInputError, match="cannot reach"):
+        await OpenAIPolicy("fake-model", base_url=url, backoff=FAST).probe()
+
+
+async def test_the_probe_falls_back_to_a_chat_request_without_a_models_route(openai_server):
+    from agentgym.core.errors import UserInputError
+
+    openai_server.models_route = False
+    openai_server.strict_models = True
+    with pytest.raises(UserInputError, match="does not exist"):
+        await OpenAIPolicy("missing", base_url=openai_server.base_url, backoff=FAST).probe()
+    assert len(openai_server.requests) == 1  # a 404 is not retried
+    openai_server.push(text("OK"))
+    await OpenAIPolicy("fake-model", base_url=openai_server.base_url, backoff=FAST).probe()
+
+
+async def test_episodes_share_one_client(openai_server):
+    import copy
+
+    p = policy(openai_server)
+    openai_server.push(text("a"), text("b"))
+    first, second = copy.copy(p), copy.copy(p)  # what the runner does per episode
+    await act(first, observation(), [])
+    await act(second, observation(), [])
+    assert len(p._clients) == 1
