@@ -3,16 +3,29 @@
 Subclasses implement `_reset` and `_step`, and `score` for the outcome. The base counts steps,
 truncates at `max_steps`, and attaches the outcome reward to the final step's info, so every env
 ends the same way whatever its family. It also keeps the step-reward contract: the final step's
-reward is the outcome minus the rewards already paid, so step rewards always sum to the outcome.
+reward is the outcome minus the rewards already paid, so step rewards always sum to the outcome
+(`returns="earned"` keeps the step rewards as they are: the return is what was earned on the way,
+and the outcome is still reported).
+
+Before `score()` runs, `end_reason` says why the episode ended: "terminated", "max_steps", or a
+reason the env gave when it cut the episode short (`cut_short`), so an env can refuse credit to an
+unfinished conversation.
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal, TypeVar
 
 from agentgym.core.types import Action, Message, Observation, Reward, StepResult, Task, ToolSpec
+
+T = TypeVar("T")
+Returns = Literal["outcome", "earned"]
+# per-class shared contexts of envs made without a spec (see Env.shared)
+_CLASS_CONTEXTS: dict[type, dict[str, Any]] = {}
 
 
 class Env(abc.ABC):
@@ -21,6 +34,11 @@ class Env(abc.ABC):
     env_id: str = ""
     #: tasks this env can be reset to, by id (reset(options={"task_id": ...}) picks one)
     tasks: dict[str, Task]
+    #: on fork, these attributes are shared with the child; everything else is deep-copied...
+    fork_shared: ClassVar[tuple[str, ...]] = ()
+    #: ...except these live resources (a db, a sandbox, a browser), which `_fork_state` must set
+    fork_resources: ClassVar[tuple[str, ...]] = ()
+    returns: Returns = "outcome"
 
     def __init__(self, tasks: list[Task], max_steps: int = 30):
         if not tasks:
@@ -32,6 +50,9 @@ class Env(abc.ABC):
         self.messages: list[Message] = []
         self.done = False
         self.paid = 0.0  # step rewards paid so far this episode
+        self.end_reason: str | None = None
+        self._cut: str | None = None
+        self._shared: dict[str, Any] | None = None
 
     # ---- what subclasses write -----------------------------------------------------------------
 
@@ -53,8 +74,7 @@ class Env(abc.ABC):
         """Verify the episode as it stands now (outcome reward). Raises if it cannot."""
 
     async def _fork_state(self, child: Env) -> None:
-        """Give `child` an independent copy of live state (db, sandbox, browser). Optional."""
-        raise NotImplementedError(f"{type(self).__name__} does not support fork()")
+        """Give `child` its own copy of each live resource named in `fork_resources`."""
 
     async def close(self) -> None:
         """Release resources. Safe to call twice."""
@@ -62,6 +82,35 @@ class Env(abc.ABC):
     def extras(self) -> dict[str, Any]:
         """Structured extras shown to the agent beside the messages (never hidden data)."""
         return {}
+
+    def reference_solver(self, task: Task) -> Any | None:
+        """A policy-like object (with `act`) that solves `task`, for the oracle; None means the
+        oracle replays `task.reference`. Families whose reference is not a fixed action list
+        (pages with random ids, say) override this."""
+        return None
+
+    # ---- helpers for subclasses ----------------------------------------------------------------
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        """A context shared by every env made from the same spec (per class otherwise): a place to
+        cache expensive task data (gold replays, hashes) once, instead of once per episode."""
+        if self._shared is None:
+            self._shared = _CLASS_CONTEXTS.setdefault(type(self), {})
+        return self._shared
+
+    @shared.setter
+    def shared(self, context: dict[str, Any]) -> None:
+        self._shared = context
+
+    async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU-heavy or blocking work (verification, a big diff) off the event loop."""
+        return await asyncio.to_thread(fn, *args)
+
+    def cut_short(self, reason: str) -> None:
+        """End the episode after the current step as truncated, for `reason` (e.g. a per-turn
+        step limit); `end_reason` tells `score()` why."""
+        self._cut = reason
 
     # ---- the contract the framework drives -----------------------------------------------------
 
@@ -83,6 +132,7 @@ class Env(abc.ABC):
         self.steps_taken = 0
         self.done = False
         self.paid = 0.0
+        self.end_reason = self._cut = None
         self.messages = list(await self._reset(self.task, seed))
         return self.observation(), {"task_id": self.task.id}
 
@@ -98,14 +148,16 @@ class Env(abc.ABC):
         new_messages, reward, terminated = await self._step(action)
         self.messages.extend(copy.deepcopy(new_messages))
         self.steps_taken += 1
-        truncated = not terminated and self.steps_taken >= self.max_steps
+        truncated = not terminated and (self.steps_taken >= self.max_steps or self._cut is not None)
         info: dict[str, Any] = {"task_id": self.task.id, "new_messages": len(self.messages) - n_before}
         if terminated or truncated:
             self.done = True
+            self.end_reason = "terminated" if terminated else (self._cut or "max_steps")
+            info["end_reason"] = self.end_reason
             outcome = await self.score()
             info["outcome"] = outcome.model_dump()
-            # the last step carries what the earlier ones did not pay: the sum is the outcome
-            reward = reward.model_copy(update={"value": outcome.value - self.paid})
+            if self.returns == "outcome":  # the last step carries what the earlier ones did not pay
+                reward = reward.model_copy(update={"value": outcome.value - self.paid})
         self.paid += reward.value
         return StepResult(
             observation=self.observation(),
@@ -119,10 +171,27 @@ class Env(abc.ABC):
         return Observation(messages=copy.deepcopy(self.messages), extras=self.extras())
 
     async def fork(self) -> Env:
-        """An independent copy of this env mid-episode: same task, history and state."""
+        """An independent copy of this env mid-episode: same task, history and state.
+
+        Attributes named in `fork_shared` (and the task set) are shared; live resources named in
+        `fork_resources` are copied by `_fork_state`; everything else is deep-copied, so a child's
+        changes never reach its parent."""
+        if self.task is None:
+            raise RuntimeError("call reset() before fork()")
+        if self.fork_resources and type(self)._fork_state is Env._fork_state:
+            raise NotImplementedError(f"{type(self).__name__} does not support fork() yet")
+        keep = {"tasks", "task", "_shared", *self.fork_shared, *self.fork_resources}
         child = copy.copy(self)
-        child.messages = copy.deepcopy(self.messages)
+        for name, value in vars(self).items():
+            if name not in keep:
+                setattr(child, name, copy.deepcopy(value))
+        for name in self.fork_resources:
+            setattr(child, name, None)
         await self._fork_state(child)
+        missing = [n for n in self.fork_resources
+                   if getattr(self, n) is not None and getattr(child, n) is None]
+        if missing:
+            raise NotImplementedError(f"{type(self).__name__}._fork_state left {missing} unset")
         return child
 
     async def __aenter__(self) -> Env:

@@ -36,6 +36,9 @@ NUDGE = "Please continue by calling one of the tools; call `submit` when the fix
 class SWEEnv(Env):
     """Repository-level bug fixing, scored by the project's own (and hidden) tests."""
 
+    fork_shared = ("toolbox", "verifier")  # the verifier's cache of test runs is shared on purpose
+    fork_resources = ("sandbox", "bench")
+
     def __init__(
         self,
         tasks: list[Task] | str | Path | None = None,

@@ -14,26 +14,23 @@ from typing import Any
 
 from agentgym.core.env import Env
 from agentgym.core.errors import VerifierError
-from agentgym.core.types import Action, Message, Reward, Task, ToolCall, ToolSpec
+from agentgym.core.types import Message, Reward, Task, ToolCall
+from agentgym.environments.base import CallResult, ToolEnv, Turn
 from agentgym.environments.tooluse.data import copy_database, fresh_database
 from agentgym.environments.tooluse.tasks import RetailTask, load_tasks
 from agentgym.environments.tooluse.tools import LOOKUP_TOOLS, Session, transfer_to_human_agents
-from agentgym.environments.tooluse.user import ScriptedUser
 from agentgym.environments.tooluse.writes import WRITE_TOOLS
-from agentgym.tools import Toolbox, parse_tool_calls
+from agentgym.tools import Toolbox
+from agentgym.users import ScriptedUser
 from agentgym.verifiers.state_diff import RequiredOutput, StateDiffVerifier, snapshot
 
 POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
 TOOLBOX = Toolbox([*LOOKUP_TOOLS, *WRITE_TOOLS, transfer_to_human_agents])
 WRITE_NAMES = frozenset(t.name for t in WRITE_TOOLS)
-_BOUND_NAMES = {
+_BOUND_NAMES = {  # the env-side arguments each tool takes (db, session)
     name: {p.name for p in inspect.signature(t.fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
     for name, t in TOOLBOX.tools.items()
 }
-_PARSE_HINT = (
-    'Write a tool call as <tool_call>{"name": "<tool>", "arguments": {...}}</tool_call>, '
-    "or use native tool calls."
-)
 
 
 async def run_call(call: ToolCall, db: sqlite3.Connection, session: Session) -> tuple[Message, bool]:
@@ -74,26 +71,27 @@ async def verifier_for(task: RetailTask) -> StateDiffVerifier:
     return _verifiers[key]
 
 
-class RetailEnv(Env):
+class RetailEnv(ToolEnv):
     """Retail customer service over a per-episode SQLite store, with a scripted user."""
 
-    def __init__(self, tasks: str | Path | list[RetailTask] | None = None, max_steps: int = 30):
-        super().__init__(tasks if isinstance(tasks, list) else load_tasks(tasks), max_steps=max_steps)
+    toolbox = TOOLBOX
+    fork_shared = ("toolbox", "verifier")  # the task's snapshots: read-only
+    fork_resources = ("db",)
+
+    def __init__(self, tasks: str | Path | list[RetailTask] | None = None, max_steps: int = 30,
+                 max_steps_per_turn: int | None = None):
+        super().__init__(tasks if isinstance(tasks, list) else load_tasks(tasks), max_steps=max_steps,
+                         max_steps_per_turn=max_steps_per_turn)
         self.db: sqlite3.Connection | None = None
         self.session = Session()
-        self.user: ScriptedUser | None = None
         self.verifier: StateDiffVerifier | None = None
         self.progress = 0.0
-
-    @property
-    def tools(self) -> list[ToolSpec]:
-        return TOOLBOX.specs
 
     def extras(self) -> dict[str, Any]:
         # no task id or template name: those would tell the agent what the task expects
         return {"domain": "retail"} if self.task else {}
 
-    async def _reset(self, task: Task, seed: int | None) -> list[Message]:
+    async def _start(self, task: Task, seed: int | None) -> list[Message]:
         assert isinstance(task, RetailTask)
         await self.close()
         self.verifier = await verifier_for(task)
@@ -103,40 +101,20 @@ class RetailEnv(Env):
         self.progress = 0.0
         return [Message(role="system", content=POLICY), Message(role="user", content=self.user.opening())]
 
-    async def _step(self, action: Action) -> tuple[list[Message], Reward, bool]:
-        assert self.db is not None and self.user is not None
-        parsed = parse_tool_calls(action)
-        if not parsed.calls and not parsed.problems:  # a message to the user
-            text = action.content or ""
-            reply, done = self.user.reply(text)
-            messages = [Message(role="assistant", content=text), Message(role="user", content=reply)]
-            return messages, self._step_reward(wrote=False, errors=0), done
+    def tool_context(self) -> dict[str, Any]:
+        return {"db": self.db, "session": self.session}
 
-        calls = [
-            c if (action.tool_calls and c.id) else c.model_copy(update={"id": f"call_{self.steps_taken}_{i}"})
-            for i, c in enumerate(parsed.calls)
-        ]
-        content = parsed.text if calls else action.content
-        messages = [Message(role="assistant", content=content, tool_calls=calls)]
-        wrote, errors, terminated = False, len(parsed.problems), False
-        for call in calls:
-            result, ok = await run_call(call, self.db, self.session)
-            messages.append(result)
-            errors += not ok
-            wrote |= ok and call.name in WRITE_NAMES
-            terminated |= ok and call.name == transfer_to_human_agents.name
-        if parsed.problems:
-            messages.append(Message(role="user", content="[environment] " + "; ".join(parsed.problems) + ". " + _PARSE_HINT))
-        return messages, self._step_reward(wrote, errors), terminated
+    def ends_episode(self, result: CallResult) -> bool:
+        return result.ok and result.call.name == transfer_to_human_agents.name
 
-    def _step_reward(self, wrote: bool, errors: int) -> Reward:
+    async def step_reward(self, turn: Turn) -> Reward:
         assert self.verifier is not None and self.db is not None
-        if wrote:
+        if any(r.ok and r.call.name in WRITE_NAMES for r in turn.results):
             reward = self.verifier.score_step(snapshot(self.db), self.progress)
             self.progress = reward.components["progress"]
         else:
             reward = Reward(value=0.0, components={"progress": self.progress}, source=self.verifier.source)
-        reward.components["tool_errors"] = float(errors)
+        reward.components["tool_errors"] = float(sum(not r.ok for r in turn.results) + len(turn.problems))
         return reward
 
     async def score(self) -> Reward:
@@ -150,7 +128,6 @@ class RetailEnv(Env):
         if self.db is None:
             raise RuntimeError("call reset() before fork()")
         child.db = copy_database(self.db)
-        child.session = Session(self.session.user_id)
 
     async def close(self) -> None:
         if self.db is not None:

@@ -48,6 +48,7 @@ class BrowserEnv(Env):
     mark_leaves = False
     #: CSS selector of the part of the page to show (None: the whole body)
     view_root: str | None = None
+    fork_resources = ("session", "_sites")
 
     def __init__(
         self,

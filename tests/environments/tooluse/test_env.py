@@ -109,7 +109,7 @@ async def test_bad_calls_become_error_observations(env):
     assert "invalid arguments for get_order_details" in tool_messages(invalid)[-1].content
     broken = await env.step('<tool_call>{"name": "get_order_details", "arguments": {oops}}</tool_call>')
     note = broken.observation.messages[-1]
-    assert note.role == "user" and note.content.startswith("[environment] could not read <tool_call> block 1")
+    assert note.role == "user" and note.content.startswith("[environment] Error: could not read <tool_call> block 1")
     assert not broken.terminated and broken.reward.components["tool_errors"] == 1.0
     text_call = await env.step('{"name": "list_product_types", "arguments": {}}')
     assert "T-Shirt" in tool_messages(text_call)[-1].content

@@ -1,4 +1,4 @@
-"""The scripted user: a deterministic conversation partner (a model-based simulator comes later).
+"""The scripted user: a deterministic conversation partner, offline and reproducible.
 
 Rules, in order, for each message the agent writes to the user:
 1. no question mark in it, or it only asks whether there is anything else: the user is done
@@ -32,7 +32,7 @@ class ScriptedUser:
     def opening(self) -> str:
         return self.instruction
 
-    def reply(self, agent_text: str) -> tuple[str, bool]:
+    def respond(self, agent_text: str, conversation: object = None) -> tuple[str, bool]:
         """The user's answer to an agent message, and whether the user is done."""
         text = agent_text.lower()
         if "?" not in text or any(cue in text for cue in _ANYTHING_ELSE):
