@@ -38,7 +38,7 @@ def list_envs(
         if family is not None and spec.family != family:
             continue
         try:
-            n_tasks = spec.count_tasks() if spec.count_tasks else None
+            n_tasks = spec.task_count()
         except Exception:  # a broken task file must not hide the other envs
             n_tasks = None
         rows.append({"id": env_id, "family": spec.family, "description": spec.description, "n_tasks": n_tasks})

@@ -16,13 +16,13 @@ T = TypeVar("T")
 
 
 def field_problems(e: ValidationError, hide: tuple[str, ...] = ()) -> str:
-    """The first few validation errors as 'field a.b: message'; `hide` drops wrapper keys."""
+    """Every validation error as 'field a.b: message' (each rejected field is named); `hide`
+    drops wrapper keys."""
     problems = [
         f"field {'.'.join(str(p) for p in err['loc'] if p not in hide) or '(root)'}: {err['msg']}"
         for err in e.errors()
     ]
-    more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
-    return "; ".join(problems[:3]) + more
+    return "; ".join(problems)
 
 
 def parse_task_lines(
@@ -69,6 +69,15 @@ def read_task_file(
     if not tasks:
         raise TaskFileError(str(path), "the task file has no tasks")
     return tasks
+
+
+def read_tasks(path: str | Path, model: type[T] | None = None) -> list[T]:
+    """Read a task file into `model` (default `agentgym.Task`): what a plugin's env calls."""
+    if model is None:
+        from agentgym.core.types import Task
+
+        model = Task  # type: ignore[assignment]
+    return read_task_file(path, model.model_validate)  # type: ignore[union-attr]
 
 
 def count_task_lines(paths: Iterable[str | Path]) -> int:

@@ -39,10 +39,10 @@ def is_privileged(policy: object) -> bool:
     return isinstance(policy, OraclePolicy)
 
 
-async def begin(policy: Policy, task: Task, seed: int | None, sample: int) -> None:
-    """Call the optional `begin` hook."""
+async def begin(policy: Policy, task: Task, seed: int | None, sample: int, **extra: Any) -> None:
+    """Call the optional `begin` hook (`extra`, e.g. the env, only for privileged policies)."""
     hook = getattr(policy, "begin", None)
     if hook is not None:
-        result = hook(task, seed, sample)
+        result = hook(task, seed, sample, **extra)
         if inspect.isawaitable(result):
             await result

@@ -1,13 +1,13 @@
 """The oracle: acts out a task's reference solution, to check that tasks are solvable.
 
-A family may offer `reference_solver(task)` in `agentgym.environments.<family>`; it returns an
-object with `act(observation, tools)` (or None to fall back). Otherwise `task.reference`, a list of
-actions, is replayed in order, and once it is used up the oracle closes with a short message.
+The env may offer a solver (`Env.reference_solver(task)`, an object with `act(observation,
+tools)`), which the runner hands over through `begin(..., env=env)`; a plugin's env works the same
+as a built-in one. Otherwise `task.reference`, a list of actions, is replayed in order, and once it
+is used up the oracle closes with a short message.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -26,21 +26,6 @@ class _Plan:
     actions: list[Action]
 
 
-def family_solver(task: Task) -> Any | None:
-    """The family's reference solver for `task`, if the family module offers one."""
-    if not task.family.isidentifier():
-        return None
-    module_name = f"agentgym.environments.{task.family}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name is not None and module_name.startswith(e.name):
-            return None  # no such family module: the task carries its own reference
-        raise
-    make = getattr(module, "reference_solver", None)
-    return make(task) if callable(make) else None
-
-
 class OraclePolicy:
     """Replays the reference solution of whichever task `begin()` was given."""
 
@@ -48,8 +33,8 @@ class OraclePolicy:
         self.name = "oracle"
         self._plan: EpisodeSlot[_Plan] = EpisodeSlot(self.name)
 
-    def begin(self, task: Task, seed: int | None, sample: int) -> None:
-        solver = family_solver(task)
+    def begin(self, task: Task, seed: int | None, sample: int, env: Any = None) -> None:
+        solver = env.reference_solver(task) if env is not None else None
         if solver is None and not task.reference:
             raise UserInputError(
                 f"task {task.id!r} has no reference solution, so the oracle cannot act on it"

@@ -55,8 +55,12 @@ async def run_episode(
         policy=getattr(policy, "name", type(policy).__name__), versions=current_versions(),
     )
     start = time.perf_counter()
-    # only the oracle sees hidden task data (reference, tests, gold answers); others see the prompt
-    await begin(policy, task if is_privileged(policy) else task.public_view(), seed, sample)
+    # only the oracle sees hidden task data (reference, tests, gold answers) and the env's own
+    # reference solver; every other policy sees what an agent may know
+    if is_privileged(policy):
+        await begin(policy, task, seed, sample, env=env)
+    else:
+        await begin(policy, task.public_view(), seed, sample)
     observation, _ = await env.reset(seed=seed, options={"task_id": task_id})
     seen = 0
     while True:

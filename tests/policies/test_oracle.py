@@ -1,10 +1,8 @@
-"""OraclePolicy: replays a task's reference (or the family's solver) in a real env."""
+"""OraclePolicy: replays a task's reference (or the env's own solver) in a real env."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
 
 import pytest
 
@@ -53,34 +51,33 @@ async def test_closes_with_a_message_once_the_reference_is_used_up():
     assert (await act(oracle, obs, [])).content == CLOSING_MESSAGE
 
 
-async def test_uses_the_family_reference_solver_when_there_is_one(monkeypatch):
-    class CountingSolver:
-        def __init__(self, task):
-            self.task = task
+class _SolvedCounter(CounterEnv):
+    """A plugin-style env whose oracle is its own solver, not a fixed action list."""
 
-        async def act(self, observation, tools):
-            return f"solving {self.task.id} at {len(observation.messages)} messages"
+    def reference_solver(self, task):
+        if task.id == "reach-2":
+            return None  # falls back to task.reference
 
-    family = types.ModuleType("agentgym.environments.scripted_family")
-    family.reference_solver = CountingSolver
-    monkeypatch.setitem(sys.modules, family.__name__, family)
+        class CountingSolver:
+            async def act(self, observation, tools):
+                n_calls = sum(len(m.tool_calls) for m in observation.messages)
+                if n_calls:
+                    return "done"
+                return {"tool_calls": [{"id": "x", "function": {"name": "add", "arguments": {"n": 1}}}] * int(task.id[-1])}
+
+        return CountingSolver()
+
+
+async def test_the_oracle_uses_the_envs_own_solver_through_the_runner():
+    from agentgym.rollout import run_episode as run
+
+    env = _SolvedCounter()
+    env.env_id = "test/Solved-v0"
     oracle = load_policy("oracle")
-    await begin(oracle, Task(id="s1", family="scripted_family", prompt="p"), None, 0)
-    obs = Observation(messages=[Message(role="user", content="p")])
-    assert (await act(oracle, obs, [])).content == "solving s1 at 1 messages"
-
-
-async def test_a_family_solver_returning_none_falls_back_to_the_reference(monkeypatch):
-    family = types.ModuleType("agentgym.environments.lazy_family")
-    family.reference_solver = lambda task: None
-    monkeypatch.setitem(sys.modules, family.__name__, family)
-    task = Task(
-        id="l1", family="lazy_family", prompt="p", reference=[Action(content="from reference")]
-    )
-    oracle = load_policy("oracle")
-    await begin(oracle, task, None, 0)
-    obs = Observation(messages=[Message(role="user", content="p")])
-    assert (await act(oracle, obs, [])).content == "from reference"
+    episode = await run(env, oracle, "reach-3")
+    assert episode.success and len(episode.steps[0].action.tool_calls) == 3  # the solver acted
+    episode = await run(_SolvedCounter(), oracle, "reach-2")
+    assert episode.success and episode.steps[0].action.tool_calls[0].arguments == {"n": 2}  # reference
 
 
 async def test_a_task_without_a_reference_is_a_clear_error():

@@ -41,11 +41,3 @@ def specs() -> list[EnvSpec]:
 
 
 __all__ = ["specs", "SWEData", "SWETask", "load_tasks", "count_tasks"]
-
-
-def reference_solver(task) -> None:
-    """No custom solver: the oracle replays `task.reference` (str_replace edits made from `patch`)."""
-    return None
-
-
-__all__ += ["reference_solver"]

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.core.env import Env
-from agentgym.core.types import Action, Message, Reward, Task, ToolSpec
+from agentgym.core.types import Message, Reward, Task
+from agentgym.environments.base import CallResult, ToolEnv, Turn
 from agentgym.environments.swe.build import build_environment
 from agentgym.environments.swe.editor import REPO_DIR
 from agentgym.environments.swe.runner import shell_env
@@ -21,7 +22,6 @@ from agentgym.environments.swe.schema import SWETask, load_tasks
 from agentgym.environments.swe.tools import Workbench, swe_toolbox
 from agentgym.environments.swe.verify import DEPS_DIR, SWEVerifier
 from agentgym.sandbox import Sandbox, create
-from agentgym.tools import parse_tool_calls
 
 SYSTEM_PROMPT = """\
 You are a software engineer fixing a bug in a Python repository at {repo}.
@@ -30,12 +30,10 @@ Tools: `bash` (a shell in the repository; `python -m pytest` works there), `str_
 Find the cause, change the library code (not the tests), check your fix by running the tests,
 then call `submit`. There is no network access."""
 
-NUDGE = "Please continue by calling one of the tools; call `submit` when the fix is done."
-
-
-class SWEEnv(Env):
+class SWEEnv(ToolEnv):
     """Repository-level bug fixing, scored by the project's own (and hidden) tests."""
 
+    no_call_reply = "Please continue by calling one of the tools; call `submit` when the fix is done."
     fork_shared = ("toolbox", "verifier")  # the verifier's cache of test runs is shared on purpose
     fork_resources = ("sandbox", "bench")
 
@@ -52,21 +50,16 @@ class SWEEnv(Env):
     ):
         if tasks is None or isinstance(tasks, (str, Path)):  # a task file (or dir); default: shipped
             tasks = load_tasks(tasks if tasks is not None else tasks_path)
-        super().__init__(tasks, max_steps=max_steps)
+        super().__init__(tasks, max_steps=max_steps, toolbox=swe_toolbox())
         self.step_rewards = step_rewards
         self.sandbox_options: dict[str, Any] = {"backend": backend, "image": image, "limits": limits}
         self.max_output_chars = max_output_chars
-        self.toolbox = swe_toolbox()
         self.sandbox: Sandbox | None = None
         self.bench: Workbench | None = None
         self.verifier: SWEVerifier | None = None
         self.f2p_fraction = 0.0
 
-    @property
-    def tools(self) -> list[ToolSpec]:
-        return self.toolbox.specs
-
-    async def _reset(self, task: Task, seed: int | None) -> list[Message]:
+    async def _start(self, task: Task, seed: int | None) -> list[Message]:
         assert isinstance(task, SWETask), "SWEEnv needs SWETask tasks"
         await self.close()
         built = await asyncio.to_thread(build_environment, task.data.environment, task.id)
@@ -82,31 +75,22 @@ class SWEEnv(Env):
             Message(role="user", content=task.prompt),
         ]
 
-    async def _step(self, action: Action) -> tuple[list[Message], Reward, bool]:
+    def tool_context(self) -> dict[str, Any]:
+        return {"bench": self.bench}
+
+    def ends_episode(self, result: CallResult) -> bool:
+        return result.ok and result.call.name == "submit"
+
+    async def step_reward(self, turn: Turn) -> Reward:
         assert self.bench is not None and self.verifier is not None
-        parsed = parse_tool_calls(action)
-        messages = [Message(role="assistant", content=action.content, tool_calls=parsed.calls)]
-        # every call gets its tool message right after the assistant's (chat APIs require that
-        # order); notes about unreadable calls come after them
-        for call in parsed.calls:
-            if self.bench.submitted:
-                messages.append(Message(role="tool", tool_call_id=call.id, name=call.name,
-                                        content="Not run: the fix was already submitted."))
-                continue
-            result, _ = await self.toolbox.call(call, bench=self.bench)
-            messages.append(result)
-        for problem in parsed.problems:
-            messages.append(Message(role="user", content=f"Error: {problem}"))
-        if not parsed.calls and not parsed.problems:
-            messages.append(Message(role="user", content=NUDGE))
-        reward = Reward(value=0.0, source="swe_step")
-        if self.step_rewards and self.bench.changed:
-            self.bench.changed = False
-            fraction = await self.verifier.f2p_fraction(self.sandbox)
-            reward = Reward(value=fraction - self.f2p_fraction, components={"fail_to_pass": fraction},
-                            explanation=f"{fraction:.0%} of FAIL_TO_PASS tests pass", source="swe_step")
-            self.f2p_fraction = fraction
-        return messages, reward, self.bench.submitted
+        if not (self.step_rewards and self.bench.changed):
+            return Reward(value=0.0, source="swe_step")
+        self.bench.changed = False
+        fraction = await self.verifier.f2p_fraction(self.sandbox)
+        reward = Reward(value=fraction - self.f2p_fraction, components={"fail_to_pass": fraction},
+                        explanation=f"{fraction:.0%} of FAIL_TO_PASS tests pass", source="swe_step")
+        self.f2p_fraction = fraction
+        return reward
 
     async def score(self) -> Reward:
         assert self.verifier is not None and self.sandbox is not None

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from agentgym.core.registry import EnvSpec
 from agentgym.environments.tooluse.tasks import RetailData, RetailTask, count_tasks, load_tasks
 
@@ -26,9 +24,6 @@ def specs() -> list[EnvSpec]:
     ]
 
 
-def reference_solver(task: Any) -> None:
-    """No custom solver: the oracle policy replays `task.reference` as it is."""
-    return None
 
 
-__all__ = ["specs", "reference_solver", "RetailData", "RetailTask", "load_tasks", "count_tasks"]
+__all__ = ["specs", "RetailData", "RetailTask", "load_tasks", "count_tasks"]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from agentgym.core.paths import tasks_dir
 from agentgym.core.registry import EnvSpec
-from agentgym.core.types import Task
 from agentgym.environments.web.tasks import WebTask, load_tasks
 
 APPS = {
@@ -66,18 +65,4 @@ def specs() -> list[EnvSpec]:
     return app_specs() + miniwob_specs()
 
 
-def reference_solver(task: Task):
-    """A policy replaying `task`'s reference solution through the browser tools, or None."""
-    if not isinstance(task, WebTask):
-        try:
-            task = WebTask.model_validate(task.model_dump())
-        except Exception:
-            return None
-    if not task.solution:
-        return None
-    from agentgym.environments.web.solver import ReferenceSolver
-
-    return ReferenceSolver(task)
-
-
-__all__ = ["APPS", "WebTask", "load_tasks", "specs", "app_specs", "reference_solver"]
+__all__ = ["APPS", "WebTask", "load_tasks", "specs", "app_specs"]

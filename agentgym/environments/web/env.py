@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentgym.core.env import Env
 from agentgym.core.errors import BrowserError, InfraError, VerifierError
 from agentgym.core.paths import tasks_dir
-from agentgym.core.types import Action, Message, Reward, Task, ToolSpec
+from agentgym.core.types import Message, Reward, Task
+from agentgym.environments.base import CallResult, ToolEnv, Turn
 from agentgym.environments.web import serve
 from agentgym.environments.web.actions import BROWSER_TOOLS, BrowserSession
 from agentgym.environments.web.browser import shared_browser
@@ -29,7 +29,7 @@ from agentgym.environments.web.verify import (
     open_readonly,
     run_check,
 )
-from agentgym.tools import Toolbox, parse_tool_calls
+from agentgym.tools import Toolbox
 from agentgym.verifiers.state_diff import explain
 
 SYSTEM_PROMPT = (
@@ -41,8 +41,11 @@ NAVIGATION_TIMEOUT_MS = 30_000  # opening the start page (the agent's own action
 _OLD_PAGE = "[earlier page omitted; the latest observation shows the current page]"
 
 
-class BrowserEnv(Env):
+class BrowserEnv(ToolEnv):
     """A browser episode: tools act on the page, each step shows the page again. Subclasses serve it."""
+
+    no_call_reply = "Error: no tool call found. Act with one of the tools, or call answer(text)."
+    parse_hint = "Act with one of the tools, or call answer(text)."
 
     #: give ids to plain clickable leaves too (MiniWoB++ pages use unmarked divs and SVG shapes)
     mark_leaves = False
@@ -58,8 +61,7 @@ class BrowserEnv(Env):
         max_chars: int = 12_000,
         action_timeout_ms: int = 10_000,
     ):
-        super().__init__(tasks, max_steps=max_steps)
-        self.toolbox = Toolbox(BROWSER_TOOLS)
+        super().__init__(tasks, max_steps=max_steps, toolbox=Toolbox(BROWSER_TOOLS))
         self.screenshot = screenshot
         self.max_chars = max_chars
         self.action_timeout_ms = action_timeout_ms
@@ -70,9 +72,14 @@ class BrowserEnv(Env):
         self._sites: dict[str, Any] = {}
         self._disposals: set[asyncio.Task] = set()
 
-    @property
-    def tools(self) -> list[ToolSpec]:
-        return self.toolbox.specs
+    def reference_solver(self, task: Task) -> Any | None:
+        """Replays the task's `solution` through the browser tools, finding each element's id on
+        the page as the agent would see it (ids are not fixed across pages)."""
+        if not isinstance(task, WebTask) or not task.solution:
+            return None
+        from agentgym.environments.web.solver import ReferenceSolver
+
+        return ReferenceSolver(task)
 
     # ---- what subclasses provide ---------------------------------------------------------------
 
@@ -119,7 +126,7 @@ class BrowserEnv(Env):
         except Exception as e:
             raise BrowserError(f"could not start the task on {start_url}: {e}") from e
 
-    async def _reset(self, task: Task, seed: int | None) -> list[Message]:
+    async def _start(self, task: Task, seed: int | None) -> list[Message]:
         assert isinstance(task, WebTask)
         self._retire()
         self.view = None
@@ -133,28 +140,31 @@ class BrowserEnv(Env):
             Message(role="user", content=f"{self._intro(task)}\n\n{self._render()}"),
         ]
 
-    async def _step(self, action: Action) -> tuple[list[Message], Reward, bool]:
+    def tool_context(self) -> dict[str, Any]:
+        return {"session": self.session}
+
+    def ends_episode(self, result: CallResult) -> bool:
+        return self.session is not None and self.session.answer is not None
+
+    async def after_turn(self, turn: Turn, messages: list[Message]) -> None:
         assert self.session is not None
-        parsed = parse_tool_calls(action)
-        out = [Message(role="assistant", content=action.content, tool_calls=parsed.calls)]
-        for call in parsed.calls:
-            if self.session.answer is not None:
-                break  # answer() ends the episode; later calls in the same turn are not run
-            message, ok = await self.toolbox.call(call, session=self.session)
-            self.session.last_error = None if ok else message.content
-            out.append(message)
-        if not parsed.calls or parsed.problems:  # calls that did not parse are reported, even beside good ones
-            problem = "; ".join(parsed.problems) or "no tool call found"
-            self.session.last_error = f"Error: {problem}. Act with one of the tools, or call answer(text)."
-            out.append(Message(role="user", content=self.session.last_error))
+        if turn.problems or not turn.calls:  # calls that did not parse are reported, even beside good ones
+            self.session.last_error = messages[-1].content.removeprefix("[environment] ")
+        elif turn.results:
+            last = turn.results[-1]
+            self.session.last_error = None if last.ok else last.message.content
         self._raise_site_failure()
         await self._look()
         self._forget_old_pages()
-        self._page_messages.append(len(self.messages) + len(out) - 1)
-        last = out[-1]
-        out[-1] = last.model_copy(update={"content": f"{last.content or ''}\n\n{self._render()}"})
+        self._page_messages.append(len(self.messages) + len(messages) - 1)
+        last_message = messages[-1]
+        messages[-1] = last_message.model_copy(
+            update={"content": f"{last_message.content or ''}\n\n{self._render()}"})
+
+    async def step_reward(self, turn: Turn) -> Reward:
         reward, over = await self._progress()
-        return out, reward, over or self.session.answer is not None
+        turn.ended |= over
+        return reward
 
     def _raise_site_failure(self) -> None:
         """A crash of our own app during the step is infrastructure, not something the agent did."""

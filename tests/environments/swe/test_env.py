@@ -117,7 +117,7 @@ async def test_tool_results_follow_the_calls_and_parse_errors_come_last(env):
             '<tool_call>{"name": broken</tool_call>')
     messages = (await env.step(text)).observation.messages
     assert [m.role for m in messages[-3:]] == ["assistant", "tool", "user"]
-    assert "hi" in messages[-2].content and messages[-1].content.startswith("Error: could not read <tool_call> block 2")
+    assert "hi" in messages[-2].content and messages[-1].content.startswith("[environment] Error: could not read <tool_call> block 2")
     both = Action(tool_calls=[ToolCall(id="s", name="submit"), ToolCall(id="late", name="bash", arguments={"command": "ls"})])
     done = await env.step(both)
     assert [(m.role, m.tool_call_id) for m in done.observation.messages[-3:]] == [

@@ -12,7 +12,6 @@ import asyncio
 from typing import Any
 
 from agentgym.core.types import Observation
-from agentgym.environments.web import reference_solver
 from agentgym.environments.web.env import AppEnv
 from agentgym.environments.web.tasks import WebTask
 
@@ -20,7 +19,7 @@ from agentgym.environments.web.tasks import WebTask
 async def run_reference(env: Any, task: WebTask, max_turns: int = 60) -> tuple[dict, Observation]:
     """Reset `env` to `task` and replay its reference solution; returns (outcome, last observation)."""
     observation, _ = await env.reset(options={"task_id": task.id})
-    solver = reference_solver(task)
+    solver = env.reference_solver(task)
     assert solver is not None, f"{task.id} has no reference solution"
     for _ in range(max_turns):
         result = await env.step(solver.act(observation, env.tools))

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from agentgym.core.errors import BrowserError, VerifierError
-from agentgym.environments.web import reference_solver, serve
+from agentgym.environments.web import serve
 from agentgym.environments.web.env import AppEnv
 from agentgym.environments.web.tasks import WebTask
 from tests.environments.web.helpers import run_reference, transcript
@@ -104,7 +104,7 @@ async def test_links_forms_tabs_and_history(shop):
 async def test_step_rewards_sum_to_the_outcome_and_noop_scores_zero(shop):
     task = shop.tasks["shop.add_to_cart.0"]
     observation, _ = await shop.reset(options={"task_id": task.id})
-    solver, rewards, result = reference_solver(task), [], None
+    solver, rewards, result = shop.reference_solver(task), [], None
     while result is None or not (result.terminated or result.truncated):
         result = await shop.step(solver.act(observation, shop.tools))
         observation = result.observation
