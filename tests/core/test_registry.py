@@ -33,14 +33,49 @@ def test_duplicate_registration_is_refused_unless_overridden():
         agentgym.register("test/Counter-v0", "x:y")
 
 
-def test_register_with_defaults_and_string_entry_point():
+def test_register_takes_spec_fields_explicitly_as_gymnasium_does():
     spec = agentgym.register(
-        "test/CounterShort-v0", "tests.core.counter_env:CounterEnv", max_steps=1, override=True
+        "test/CounterShort-v0", "tests.core.counter_env:CounterEnv", kwargs={"crash_on_step": None},
+        max_episode_steps=1, nondeterministic=True, override=True,
+        count_tasks=lambda count=5: count,
     )
     env = agentgym.make_async("test/CounterShort-v0")
     assert env.max_steps == 1 and env.env_id == "test/CounterShort-v0"
-    assert spec.family == "test"
+    assert agentgym.make_async("test/CounterShort-v0", max_steps=4).max_steps == 4
+    assert spec.family == "test" and spec.nondeterministic and spec.task_count() == 5
     assert "test/CounterShort-v0" in agentgym.registry()
+    with pytest.raises(TypeError, match="max_steps"):  # unknown keywords no longer slip through
+        agentgym.register("test/CounterBad-v0", "tests.core.counter_env:CounterEnv", max_steps=1)
+
+
+def test_every_env_id_works_with_gymnasium_make():
+    import gymnasium
+
+    env = gymnasium.make("tooluse/Retail-v0")
+    obs, _ = env.reset(seed=0)
+    assert obs["messages"][0]["role"] == "system" and env.unwrapped.env.env_id == "tooluse/Retail-v0"
+    env.close()
+    agentgym.register("test/CounterGym-v0", "tests.core.counter_env:CounterEnv", override=True)
+    gym_env = gymnasium.make("test/CounterGym-v0")  # registered after import: also known
+    assert gym_env.reset(seed=1)[0]["messages"]
+    gym_env.close()
+
+
+def test_envs_made_from_one_spec_share_its_context_and_others_do_not():
+    first, second = (agentgym.make_async("test/Counter-v0") for _ in range(2))
+    first.shared["gold"] = 42
+    assert second.shared["gold"] == 42
+    agentgym.register("test/CounterCtx-v0", "tests.core.counter_env:CounterEnv", override=True)
+    assert "gold" not in agentgym.make_async("test/CounterCtx-v0").shared
+
+
+def test_built_in_families_come_through_entry_points_like_plugins(monkeypatch):
+    monkeypatch.setattr(reg, "_loaded", False)
+    monkeypatch.setattr(reg, "_registry", {})
+    monkeypatch.setattr(reg, "entry_points", lambda group: [])  # a package that declares none
+    assert agentgym.registry() == {}
+    monkeypatch.undo()
+    assert "tooluse/Retail-v0" in agentgym.registry()
 
 
 def test_third_party_envs_are_discovered_by_entry_point(tmp_path, monkeypatch):
@@ -62,7 +97,7 @@ def test_third_party_envs_are_discovered_by_entry_point(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(reg, "_loaded", False)
     monkeypatch.setattr(reg, "_registry", dict(reg._registry))
-    with pytest.warns(UserWarning, match="plugin 'bad' failed to load: plugin exploded"):
+    with pytest.warns(UserWarning, match="environments 'bad' failed to load: plugin exploded"):
         envs = agentgym.registry()
     assert envs["plugin/Counter-v3"].description == "from a plugin"
     env = agentgym.make("plugin/Counter-v3")
