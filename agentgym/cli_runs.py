@@ -18,9 +18,15 @@ from agentgym.cli_common import clean_errors, console, err_console
 def export_cmd(
     run_dir: str = typer.Argument(..., help="The --out folder of `agentgym eval`."),
     fmt: str = typer.Option(..., "--format", "-f", help="hf | openai-sft | trl | sharegpt"),
-    out: str | None = typer.Option(None, "--out", "-o", help="The file to write (default: in RUN_DIR)."),
-    success_only: bool = typer.Option(False, "--success-only", help="Only episodes that succeeded."),
-    min_reward: float | None = typer.Option(None, "--min-reward", help="Only episodes with at least this outcome reward."),
+    out: str | None = typer.Option(
+        None, "--out", "-o", help="The file to write (default: in RUN_DIR)."
+    ),
+    success_only: bool = typer.Option(
+        False, "--success-only", help="Only episodes that succeeded."
+    ),
+    min_reward: float | None = typer.Option(
+        None, "--min-reward", help="Only episodes with at least this outcome reward."
+    ),
 ):
     """Export a run's episodes as training data (infra and crashed episodes are never exported)."""
     from agentgym.evaluation.export import export_run
@@ -34,7 +40,9 @@ def export_cmd(
 @clean_errors
 def report_cmd(
     run_dir: str = typer.Argument(..., help="The --out folder of `agentgym eval`."),
-    out: str | None = typer.Option(None, "--out", "-o", help="The HTML file (default: RUN_DIR/report.html)."),
+    out: str | None = typer.Option(
+        None, "--out", "-o", help="The HTML file (default: RUN_DIR/report.html)."
+    ),
 ):
     """Write one self-contained HTML report of a run: headline figures and plots."""
     from agentgym.evaluation.html_report import write_report
@@ -60,11 +68,20 @@ def compare_cmd(
     for col in ("task", "n A", "n B", "success A", "success B", "B - A"):
         table.add_column(col, justify="left" if col == "task" else "right")
     for d in result.tasks:
-        table.add_row(d.task_id, str(d.n_a), str(d.n_b), f"{d.success_a:.3f}",
-                      f"{d.success_b:.3f}", f"{d.diff:+.3f}")
+        table.add_row(
+            d.task_id,
+            str(d.n_a),
+            str(d.n_b),
+            f"{d.success_a:.3f}",
+            f"{d.success_b:.3f}",
+            f"{d.diff:+.3f}",
+        )
     console.print(table)
-    console.print(f"paired episodes: {result.pairs}; only A succeeded: {result.a_only_wins}; "
-                  f"only B succeeded: {result.b_only_wins}", highlight=False)
+    console.print(
+        f"paired episodes: {result.pairs}; only A succeeded: {result.a_only_wins}; "
+        f"only B succeeded: {result.b_only_wins}",
+        highlight=False,
+    )
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(result.verdict, highlight=False)

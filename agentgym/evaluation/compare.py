@@ -93,15 +93,25 @@ def _reward(episodes: dict[int, Episode]) -> float:
 def compare_runs(run_a: str | Path, run_b: str | Path, seed: int = 0) -> Comparison:
     a, b = load_run(run_a), load_run(run_b)
     if a.env_id != b.env_id:
-        raise UserInputError(f"the runs are of different envs ({a.env_id} in {a.path}, "
-                             f"{b.env_id} in {b.path}); compare runs of one env")
+        raise UserInputError(
+            f"the runs are of different envs ({a.env_id} in {a.path}, "
+            f"{b.env_id} in {b.path}); compare runs of one env"
+        )
     tasks_a, tasks_b = _by_task(a), _by_task(b)
     shared = sorted(set(tasks_a) & set(tasks_b))
     if not shared:
         raise UserInputError(f"{a.path} and {b.path} have no scored task in common")
     diffs = [
-        TaskDiff(t, len(tasks_a[t]), len(tasks_b[t]), _rate(tasks_a[t]), _rate(tasks_b[t]),
-                 _rate(tasks_b[t]) - _rate(tasks_a[t]), _reward(tasks_a[t]), _reward(tasks_b[t]))
+        TaskDiff(
+            t,
+            len(tasks_a[t]),
+            len(tasks_b[t]),
+            _rate(tasks_a[t]),
+            _rate(tasks_b[t]),
+            _rate(tasks_b[t]) - _rate(tasks_a[t]),
+            _reward(tasks_a[t]),
+            _reward(tasks_b[t]),
+        )
         for t in shared
     ]
     a_wins = b_wins = pairs = 0
@@ -118,19 +128,36 @@ def compare_runs(run_a: str | Path, run_b: str | Path, seed: int = 0) -> Compari
     notes = []
     same_seed = a.seed == b.seed
     if not same_seed:
-        notes.append(f"the runs used different seeds ({a.seed} and {b.seed}): paired episodes "
-                     "share a task but not a seed")
+        notes.append(
+            f"the runs used different seeds ({a.seed} and {b.seed}): paired episodes "
+            "share a task but not a seed"
+        )
     if len(set(tasks_a) ^ set(tasks_b)):
-        notes.append(f"{len(set(tasks_a) - set(tasks_b))} task(s) only in A and "
-                     f"{len(set(tasks_b) - set(tasks_a))} only in B are left out")
+        notes.append(
+            f"{len(set(tasks_a) - set(tasks_b))} task(s) only in A and "
+            f"{len(set(tasks_b) - set(tasks_a))} only in B are left out"
+        )
     comparison = Comparison(
-        run_a=str(a.path), run_b=str(b.path), env_id=a.env_id, policy_a=a.policy,
-        policy_b=b.policy, same_seed=same_seed, tasks=diffs,
-        only_in_a=len(set(tasks_a) - set(tasks_b)), only_in_b=len(set(tasks_b) - set(tasks_a)),
+        run_a=str(a.path),
+        run_b=str(b.path),
+        env_id=a.env_id,
+        policy_a=a.policy,
+        policy_b=b.policy,
+        same_seed=same_seed,
+        tasks=diffs,
+        only_in_a=len(set(tasks_a) - set(tasks_b)),
+        only_in_b=len(set(tasks_b) - set(tasks_a)),
         success_a=sum(d.success_a for d in diffs) / len(diffs),
-        success_b=sum(d.success_b for d in diffs) / len(diffs), diff=mean_diff, ci95=ci,
-        pairs=pairs, a_only_wins=a_wins, b_only_wins=b_wins, mcnemar_p=p,
-        significant=significant, verdict="", notes=notes,
+        success_b=sum(d.success_b for d in diffs) / len(diffs),
+        diff=mean_diff,
+        ci95=ci,
+        pairs=pairs,
+        a_only_wins=a_wins,
+        b_only_wins=b_wins,
+        mcnemar_p=p,
+        significant=significant,
+        verdict="",
+        notes=notes,
     )
     comparison.verdict = verdict(comparison)
     return comparison
@@ -138,13 +165,17 @@ def compare_runs(run_a: str | Path, run_b: str | Path, seed: int = 0) -> Compari
 
 def verdict(c: Comparison) -> str:
     """One sentence in words."""
-    evidence = (f"success {c.success_b:.3f} vs {c.success_a:.3f} on {len(c.tasks)} shared "
-                f"task(s), difference {c.diff:+.3f} (95% CI [{c.ci95[0]:+.3f}, {c.ci95[1]:+.3f}]), "
-                f"exact McNemar p = {c.mcnemar_p:.3g} over {c.pairs} paired episode(s)")
+    evidence = (
+        f"success {c.success_b:.3f} vs {c.success_a:.3f} on {len(c.tasks)} shared "
+        f"task(s), difference {c.diff:+.3f} (95% CI [{c.ci95[0]:+.3f}, {c.ci95[1]:+.3f}]), "
+        f"exact McNemar p = {c.mcnemar_p:.3g} over {c.pairs} paired episode(s)"
+    )
     if c.significant:
         better = "B" if c.diff > 0 else "A"
         return f"{better} is better: {evidence}; the difference is real at 95%."
     if c.mcnemar_p < ALPHA or (c.ci95[0] > 0 or c.ci95[1] < 0):
-        return (f"B vs A: {evidence}; the two tests disagree, so the difference is not shown "
-                "at 95%.")
-    return f"B vs A: {evidence}; the difference is not real at 95% (it may be chance)."
+        return (
+            f"B vs A: {evidence}; the two tests disagree, so at 95% the difference is not "
+            "shown to be real."
+        )
+    return f"B vs A: {evidence}; at 95% the difference is not shown to be real (it may be chance)."

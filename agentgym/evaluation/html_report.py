@@ -41,8 +41,12 @@ def _table(header: list[str], rows: list[list[Any]], left: int = 0) -> str:
         cls = ' class="l"' if i < left else ""
         return f"<{tag}{cls}>{html.escape(_fmt(value))}</{tag}>"
 
-    head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>" if header else ""
-    body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
+    head = (
+        "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>" if header else ""
+    )
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows
+    )
     return f"<table>{head}{body}</table>"
 
 
@@ -60,28 +64,47 @@ def headline(run: RunRecords) -> dict[str, Any]:
 
 def _figure(title: str, png: bytes, caption: str) -> str:
     data = base64.b64encode(png).decode()
-    return (f'<figure><h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" '
-            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption>'
-            "</figure>")
+    return (
+        f'<figure><h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" '
+        f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption>'
+        "</figure>"
+    )
 
 
 def figures(run: RunRecords) -> list[tuple[str, bytes, str]]:
     scored = [e for e in run.episodes if e.counted]
     steps = [s.reward for e in scored for s in e.steps]
     return [
-        ("pass@k and coverage", plots.pass_at_k_plot(scored),
-         "pass@k: chance that at least one of k samples succeeds (unbiased estimate); coverage@k: "
-         "tasks solved by one of their first k samples as run; pass^k: all k samples succeed."),
-        ("Success per task", plots.per_task_plot(scored), "Share of a task's samples that succeeded."),
-        ("Episode rewards", plots.histogram_plot([e.reward for e in scored], "outcome reward",
-                                                 "no scored episodes"),
-         "The verified outcome of each episode."),
-        ("Step rewards", plots.histogram_plot(steps, "step reward", "no steps recorded"),
-         "Every step's reward; over an episode they sum to its outcome."),
+        (
+            "pass@k and coverage",
+            plots.pass_at_k_plot(scored),
+            "pass@k: chance that at least one of k samples succeeds (unbiased estimate); "
+            "coverage@k: tasks solved by one of their first k samples as run; pass^k: all k samples succeed.",
+        ),
+        (
+            "Success per task",
+            plots.per_task_plot(scored),
+            "Share of a task's samples that succeeded.",
+        ),
+        (
+            "Episode rewards",
+            plots.histogram_plot(
+                [e.reward for e in scored], "outcome reward", "no scored episodes"
+            ),
+            "The verified outcome of each episode.",
+        ),
+        (
+            "Step rewards",
+            plots.histogram_plot(steps, "step reward", "no steps recorded"),
+            "Every step's reward; over an episode they sum to its outcome.",
+        ),
         ("Episode length", plots.length_plot(scored), "Policy turns per episode, by outcome."),
         ("Tokens", plots.tokens_plot(run.episodes), "Prompt and completion tokens per episode."),
-        ("Latency", plots.latency_plot(scored),
-         "Time the policy took to act and the env took to step, per step."),
+        (
+            "Latency",
+            plots.latency_plot(scored),
+            "Time the policy took to act and the env took to step, per step.",
+        ),
     ]
 
 
@@ -89,8 +112,15 @@ def _errors(run: RunRecords, limit: int = 20) -> str:
     failed = [e for e in run.episodes if e.status in ("error", "infra_error")]
     if not failed:
         return "<p>No episode crashed and no infrastructure error.</p>"
-    rows = [[e.task_id, e.sample, e.status, (e.error or "").strip().splitlines()[0][:200] if e.error else ""]
-            for e in failed[:limit]]
+    rows = [
+        [
+            e.task_id,
+            e.sample,
+            e.status,
+            (e.error or "").strip().splitlines()[0][:200] if e.error else "",
+        ]
+        for e in failed[:limit]
+    ]
     more = f"<p>… and {len(failed) - limit} more.</p>" if len(failed) > limit else ""
     return _table(["task", "sample", "status", "error"], rows, left=4) + more
 
@@ -102,28 +132,60 @@ def render(run: RunRecords) -> str:
     spec = config.get("policy_spec") or {}
     started = min(e.started_at for e in run.episodes)
     info = [
-        ["env", run.env_id], ["policy", run.policy],
-        ["model", spec.get("model", "")], ["samples per task (k)", run.k],
-        ["seed", config.get("seed", "")], ["max steps", config.get("max_steps") or "env default"],
-        ["command", run.manifest.get("command", "")], ["git commit", run.manifest.get("git_commit", "")],
+        ["env", run.env_id],
+        ["policy", run.policy],
+        ["model", spec.get("model", "")],
+        ["samples per task (k)", run.k],
+        ["seed", config.get("seed", "")],
+        ["max steps", config.get("max_steps") or "env default"],
+        ["command", run.manifest.get("command", "")],
+        ["git commit", run.manifest.get("git_commit", "")],
         ["first episode", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started))],
     ]
     table = _table(
-        ["tasks", "episodes", "success", "95% CI", "mean reward", f"pass@{h['k']}", "errors",
-         "infra errors", "truncated"],
-        [[h["n_tasks"], h["n_episodes"], h["success_rate"], f"[{_fmt(lo, 2)}, {_fmt(hi, 2)}]",
-          h["mean_reward"], h["pass_at_k"], h["n_errors"], h["n_infra_errors"], h["n_truncated"]]],
+        [
+            "tasks",
+            "episodes",
+            "success",
+            "95% CI",
+            "mean reward",
+            f"pass@{h['k']}",
+            "errors",
+            "infra errors",
+            "truncated",
+        ],
+        [
+            [
+                h["n_tasks"],
+                h["n_episodes"],
+                h["success_rate"],
+                f"[{_fmt(lo, 2)}, {_fmt(hi, 2)}]",
+                h["mean_reward"],
+                h["pass_at_k"],
+                h["n_errors"],
+                h["n_infra_errors"],
+                h["n_truncated"],
+            ]
+        ],
     )
-    spend = _table(["prompt tokens", "completion tokens", "cost (USD)", "episode time (s)"],
-                   [[h["prompt_tokens"], h["completion_tokens"], h["cost_usd"], h["episode_time_s"]]])
+    spend = _table(
+        ["prompt tokens", "completion tokens", "cost (USD)", "episode time (s)"],
+        [[h["prompt_tokens"], h["completion_tokens"], h["cost_usd"], h["episode_time_s"]]],
+    )
     title = f"agentgym report: {run.env_id} · {run.policy}"
     parts = [
-        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
         f"</title><style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
-        _table([], info, left=2), "<h2>Headline</h2>", table,
+        _table([], info, left=2),
+        "<h2>Headline</h2>",
+        table,
         "<p>Errors (crashes in policy or env code) count as failures; infrastructure errors are "
-        "left out of every figure and only counted. The CI is a bootstrap over tasks.</p>", spend,
-        *(_figure(*f) for f in figures(run)), "<h2>Errors</h2>", _errors(run), "</body></html>",
+        "left out of every figure and only counted. The CI is a bootstrap over tasks.</p>",
+        spend,
+        *(_figure(*f) for f in figures(run)),
+        "<h2>Errors</h2>",
+        _errors(run),
+        "</body></html>",
     ]
     return "\n".join(parts)
 

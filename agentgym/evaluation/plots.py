@@ -22,8 +22,10 @@ from agentgym.evaluation.metrics import pass_at_k
 COLORS = {"main": "#3b6ea5", "second": "#d9822b", "third": "#5a9e5a", "fail": "#c0504d"}
 
 
-def _figure(height: float = 3.2) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(6.4, height), dpi=100, layout="constrained")
+def _figure(height: float = 3.2, left: float = 0.11) -> tuple[Figure, Axes]:
+    # fixed margins: a layout engine would draw every figure twice
+    fig = Figure(figsize=(6.4, height), dpi=100)
+    fig.subplots_adjust(left=left, right=0.97, top=0.95, bottom=0.5 / height + 0.02)
     return fig, fig.add_subplot()
 
 
@@ -60,8 +62,12 @@ def k_curves(episodes: Sequence[Episode]) -> dict[str, list[float]]:
         counts = [(len(eps), sum(e.success for e in eps)) for eps in eligible]
         curves["k"].append(k)
         curves["pass@k"].append(sum(pass_at_k(n, c, k) for n, c in counts) / len(counts))
-        curves["pass^k"].append(sum(math.comb(c, k) / math.comb(n, k) for n, c in counts) / len(counts))
-        curves["coverage@k"].append(sum(any(e.success for e in eps[:k]) for eps in eligible) / len(eligible))
+        curves["pass^k"].append(
+            sum(math.comb(c, k) / math.comb(n, k) for n, c in counts) / len(counts)
+        )
+        curves["coverage@k"].append(
+            sum(any(e.success for e in eps[:k]) for eps in eligible) / len(eligible)
+        )
     return curves
 
 
@@ -92,8 +98,11 @@ def per_task_plot(episodes: Sequence[Episode], max_bars: int = 60) -> bytes:
         ax.hist(list(rates.values()), bins=20, range=(0, 1), color=COLORS["main"])
         ax.set(xlabel="success rate of a task", ylabel="tasks")
         return _png(fig)
-    fig, ax = _figure(height=max(2.4, 0.22 * len(rates) + 1.0))
     names = list(rates)
+    longest = max(len(t) for t in names)
+    fig, ax = _figure(
+        height=max(2.4, 0.22 * len(rates) + 1.0), left=min(0.5, 0.05 + 0.011 * longest)
+    )
     ax.barh(names, [rates[t] for t in names], color=COLORS["main"])
     ax.invert_yaxis()
     ax.set(xlabel="success rate", xlim=(0, 1))
@@ -121,10 +130,17 @@ def length_plot(episodes: Sequence[Episode]) -> bytes:
         return _png(fig)
     top = max(len(e.steps) for e in episodes)
     bins = range(0, top + 2)
-    ax.hist([[len(e.steps) for e in episodes if e.success],
-             [len(e.steps) for e in episodes if not e.success]],
-            bins=bins, stacked=True, label=["success", "failure"],
-            color=[COLORS["third"], COLORS["fail"]], align="left")
+    ax.hist(
+        [
+            [len(e.steps) for e in episodes if e.success],
+            [len(e.steps) for e in episodes if not e.success],
+        ],
+        bins=bins,
+        stacked=True,
+        label=["success", "failure"],
+        color=[COLORS["third"], COLORS["fail"]],
+        align="left",
+    )
     ax.set(xlabel="steps in the episode", ylabel="episodes")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
@@ -138,8 +154,12 @@ def tokens_plot(episodes: Sequence[Episode]) -> bytes:
     if not any(prompt) and not any(completion):
         _empty(ax, "no token counts recorded (the policy reports none)")
         return _png(fig)
-    ax.hist([prompt, completion], bins=20, label=["prompt", "completion"],
-            color=[COLORS["main"], COLORS["second"]])
+    ax.hist(
+        [prompt, completion],
+        bins=20,
+        label=["prompt", "completion"],
+        color=[COLORS["main"], COLORS["second"]],
+    )
     ax.set(xlabel="tokens per episode", ylabel="episodes")
     ax.legend()
     return _png(fig)
@@ -152,8 +172,12 @@ def latency_plot(episodes: Sequence[Episode]) -> bytes:
     if not policy:
         _empty(ax, "no steps recorded")
         return _png(fig)
-    ax.hist([policy, env], bins=20, label=["policy (per step)", "env (per step)"],
-            color=[COLORS["main"], COLORS["second"]])
+    ax.hist(
+        [policy, env],
+        bins=20,
+        label=["policy (per step)", "env (per step)"],
+        color=[COLORS["main"], COLORS["second"]],
+    )
     ax.set(xlabel="seconds", ylabel="steps")
     ax.legend()
     return _png(fig)

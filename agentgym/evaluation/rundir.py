@@ -59,8 +59,9 @@ def load_run(path: str | Path) -> RunRecords:
         raise UserInputError(f"{run_dir}: not a folder (give the --out folder of `agentgym eval`)")
     store_path = run_dir / "episodes.jsonl"
     if not store_path.is_file():
-        raise UserInputError(f"{run_dir} has no episodes.jsonl: is it the --out folder of "
-                             "`agentgym eval`?")
+        raise UserInputError(
+            f"{run_dir} has no episodes.jsonl: is it the --out folder of `agentgym eval`?"
+        )
     manifest: dict[str, Any] = {}
     if (run_dir / "run.json").is_file():
         try:

@@ -63,8 +63,17 @@ def mixed(request):
 def make_run(server, out: Path, responder, *args) -> Path:
     """`agentgym eval test/Counter-v0` with the fake server answering through `responder`."""
     server.responder = responder
-    result = invoke("eval", "test/Counter-v0", "-p", "openai:fake-model", "--policy-arg", TOKEN_IDS,
-                    "--out", out, *args)
+    result = invoke(
+        "eval",
+        "test/Counter-v0",
+        "-p",
+        "openai:fake-model",
+        "--policy-arg",
+        TOKEN_IDS,
+        "--out",
+        out,
+        *args,
+    )
     assert result.exit_code == 0, result.output
     return out
 

@@ -14,7 +14,9 @@ from tests.fakes.openai_server import fake_tokenize, render_prompt
 
 
 def episodes(run) -> list[Episode]:
-    return [Episode.model_validate_json(x) for x in (run / "episodes.jsonl").read_text().splitlines()]
+    return [
+        Episode.model_validate_json(x) for x in (run / "episodes.jsonl").read_text().splitlines()
+    ]
 
 
 def load_parquet(path):
@@ -78,7 +80,11 @@ def test_filters_and_what_is_never_exported(openai_env, tmp_path):
     result = invoke("export", run, "-f", "hf", "-o", tmp_path / "ok.parquet", "--success-only")
     assert result.exit_code == 0 and "1 not successful" in result.output, result.output
     assert "1 infra_error" in result.output
-    assert sorted(load_parquet(tmp_path / "ok.parquet")["task_id"]) == ["reach-1", "reach-2", "reach-3"]
+    assert sorted(load_parquet(tmp_path / "ok.parquet")["task_id"]) == [
+        "reach-1",
+        "reach-2",
+        "reach-3",
+    ]
     result = invoke("export", run, "-f", "hf", "-o", tmp_path / "hi.parquet", "--min-reward", 0.5)
     assert result.exit_code == 0 and "reward below 0.5" in result.output
     assert all(r >= 0.5 for r in load_parquet(tmp_path / "hi.parquet")["reward"])
@@ -89,7 +95,9 @@ def test_filters_and_what_is_never_exported(openai_env, tmp_path):
         result = invoke("export", run, "-f", fmt, "-o", tmp_path / f"{fmt}.jsonl")
         assert result.exit_code == 0, result.output
         assert "1 with tool-call arguments that are not JSON" in result.output
-        assert len(read_jsonl(tmp_path / f"{fmt}.jsonl")) == 3  # reach-1, reach-3 and the failed reach-4
+        assert (
+            len(read_jsonl(tmp_path / f"{fmt}.jsonl")) == 3
+        )  # reach-1, reach-3 and the failed reach-4
 
 
 def test_openai_sft_lines_follow_the_fine_tuning_rules(openai_env, tmp_path):
@@ -100,11 +108,14 @@ def test_openai_sft_lines_follow_the_fine_tuning_rules(openai_env, tmp_path):
     assert openai_rules.file_problems(out) == []
     lines = read_jsonl(out)
     assert len(lines) == 10
-    for line, episode in zip(lines, sorted(episodes(run), key=lambda e: (e.task_id, e.sample)),
-                             strict=True):
+    for line, episode in zip(
+        lines, sorted(episodes(run), key=lambda e: (e.task_id, e.sample)), strict=True
+    ):
         assistants = [m for m in line["messages"] if m["role"] == "assistant"]
         # weight 0 exactly where the turn made things worse (the step away from the target)
-        assert [m["weight"] for m in assistants] == [0 if s.reward < 0 else 1 for s in episode.steps]
+        assert [m["weight"] for m in assistants] == [
+            0 if s.reward < 0 else 1 for s in episode.steps
+        ]
         assert [m["weight"] for m in assistants] == [1, 0, 1, 1]
         calls = [c for m in assistants for c in m.get("tool_calls", [])]
         assert len({c["id"] for c in calls}) == len(calls) == 3  # the policy reused ids; now unique
@@ -124,16 +135,26 @@ def test_the_openai_rules_catch_each_kind_of_broken_line(openai_env, tmp_path):
         return openai_rules.example_problems(example)
 
     call = lambda e: e["messages"][2]["tool_calls"][0]  # noqa: E731
-    assert "answers no open call" in " ".join(broken(lambda e: e["messages"][3].update(tool_call_id="x")))
-    assert "JSON string" in " ".join(broken(lambda e: call(e)["function"].update(arguments={"n": 1})))
+    assert "answers no open call" in " ".join(
+        broken(lambda e: e["messages"][3].update(tool_call_id="x"))
+    )
+    assert "JSON string" in " ".join(
+        broken(lambda e: call(e)["function"].update(arguments={"n": 1}))
+    )
     assert "not valid JSON" in " ".join(broken(lambda e: call(e)["function"].update(arguments="{")))
-    assert "not one of the example's tools" in " ".join(broken(lambda e: call(e)["function"].update(name="sub")))
+    assert "not one of the example's tools" in " ".join(
+        broken(lambda e: call(e)["function"].update(name="sub"))
+    )
     assert "role must be" in " ".join(broken(lambda e: e["messages"][1].update(role="human")))
-    assert "weight must be 0 or 1" in " ".join(broken(lambda e: e["messages"][-1].update(weight=0.5)))
+    assert "weight must be 0 or 1" in " ".join(
+        broken(lambda e: e["messages"][-1].update(weight=0.5))
+    )
     assert "never answered" in " ".join(broken(lambda e: e["messages"].pop(3)))
     assert "last message" in " ".join(broken(lambda e: e["messages"].pop()))
     assert "unknown key" in " ".join(broken(lambda e: e.update(metadata={})))
-    no_training = broken(lambda e: [m.update(weight=0) for m in e["messages"] if m["role"] == "assistant"])
+    no_training = broken(
+        lambda e: [m.update(weight=0) for m in e["messages"] if m["role"] == "assistant"]
+    )
     assert "no assistant message to train on" in " ".join(no_training)
     assert "at least 10" in " ".join(openai_rules.file_problems(tmp_path / "sft.jsonl"))
 
@@ -150,9 +171,17 @@ def test_sharegpt_follows_llama_factory_rules_and_reads_back_with_datasets(opena
     for example in ds:
         assert sharegpt.example_problems(example) == []
         turns = example["conversations"]
-        assert [t["from"] for t in turns] == ["system", "human", "function_call", "observation",
-                                              "function_call", "observation", "function_call",
-                                              "observation", "gpt"]
+        assert [t["from"] for t in turns] == [
+            "system",
+            "human",
+            "function_call",
+            "observation",
+            "function_call",
+            "observation",
+            "function_call",
+            "observation",
+            "gpt",
+        ]
         first_call = json.loads(turns[2]["value"])
         assert first_call["name"] == "add" and isinstance(first_call["arguments"], dict)
         assert turns[3]["value"].startswith("counter is now")
@@ -183,17 +212,21 @@ def test_trl_records_are_conversational_and_render_with_a_chat_template(openai_e
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend)
-    tokenizer.chat_template = (Path(trl.__file__).parent / "chat_templates" / "qwen2_5.jinja").read_text()
+    tokenizer.chat_template = (
+        Path(trl.__file__).parent / "chat_templates" / "qwen2_5.jinja"
+    ).read_text()
     ds = datasets.load_dataset("json", data_files=str(out), split="train")
     assert len(ds) == 3
     for example in ds:
         assert is_conversational(example)
         tools = json.loads(example["tools"])
-        text = maybe_apply_chat_template({"messages": example["messages"]}, tokenizer, tools=tools)["text"]
+        text = maybe_apply_chat_template({"messages": example["messages"]}, tokenizer, tools=tools)[
+            "text"
+        ]
         n = example["messages"][2]["tool_calls"][0]["function"]["arguments"]["n"]
         assert f'<tool_call>\n{{"name": "add", "arguments": {{"n": {n}}}}}\n</tool_call>' in text
         assert f"<tool_response>\ncounter is now {n}\n</tool_response>" in text
-        assert '"name": "add"' in text.split("</tools>")[0]  # the tool schema is in the prompt
+        assert json.dumps(tools[0]) in text  # the tool schema is in the prompt
         assert text.rstrip().endswith("Done.<|im_end|>")
         assert tokenizer.decode(tokenizer(text)["input_ids"]) == text
 

@@ -45,8 +45,10 @@ class ExportSummary:
 
     def line(self) -> str:
         why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
-        return (f"wrote {self.written} {self.format} record(s) from {self.episodes} episode(s) "
-                f"to {self.path}" + (f" (skipped: {why})" if why else ""))
+        return (
+            f"wrote {self.written} {self.format} record(s) from {self.episodes} episode(s) "
+            f"to {self.path}" + (f" (skipped: {why})" if why else "")
+        )
 
 
 @dataclass
@@ -55,7 +57,9 @@ class Selection:
     skipped: Counter[str]
 
 
-def select(run: RunRecords, success_only: bool = False, min_reward: float | None = None) -> Selection:
+def select(
+    run: RunRecords, success_only: bool = False, min_reward: float | None = None
+) -> Selection:
     kept: list[Episode] = []
     skipped: Counter[str] = Counter()
     for episode in run.episodes:
@@ -105,15 +109,19 @@ def export_run(
     selection = select(run, success_only, min_reward)
     if not selection.episodes:
         why = ", ".join(f"{n} {r}" for r, n in sorted(selection.skipped.items()))
-        raise UserInputError(f"nothing to export from {run.path}: all {len(run.episodes)} "
-                             f"episode(s) were left out ({why})")
+        raise UserInputError(
+            f"nothing to export from {run.path}: all {len(run.episodes)} "
+            f"episode(s) were left out ({why})"
+        )
     summary = ExportSummary(fmt, path, 0, len(run.episodes), Counter(selection.skipped))
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         summary.written = _writer(fmt)(selection.episodes, run_tools(run), tmp, summary)
         if summary.written == 0:
-            raise UserInputError(f"nothing to export: no episode of {run.path} fits the {fmt} "
-                                 f"format ({', '.join(summary.skipped)})")
+            raise UserInputError(
+                f"nothing to export: no episode of {run.path} fits the {fmt} "
+                f"format ({', '.join(summary.skipped)})"
+            )
         os.replace(tmp, path)
     except OSError as e:
         raise UserInputError(f"--out {path}: cannot write ({e.strerror or e})") from None

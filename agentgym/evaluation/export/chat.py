@@ -83,13 +83,20 @@ def trl_example(episode: Episode, tools: list[dict[str, Any]]) -> tuple[dict | N
             wire["content"] = ""
         out.append(wire)
     unique_call_ids(out)
-    return {"messages": out, "tools": json.dumps(tools, ensure_ascii=False),
-            "env_id": episode.env_id, "task_id": episode.task_id, "sample": episode.sample,
-            "reward": episode.reward, "success": episode.success}, ""
+    return {
+        "messages": out,
+        "tools": json.dumps(tools, ensure_ascii=False),
+        "env_id": episode.env_id,
+        "task_id": episode.task_id,
+        "sample": episode.sample,
+        "reward": episode.reward,
+        "success": episode.success,
+    }, ""
 
 
-def _write_lines(episodes: list[Episode], tools: list[dict[str, Any]], path: Path, summary,
-                 make) -> int:
+def _write_lines(
+    episodes: list[Episode], tools: list[dict[str, Any]], path: Path, summary, make
+) -> int:
     written = 0
     with open(path, "w", encoding="utf-8") as f:
         for episode in episodes:
@@ -105,7 +112,9 @@ def _write_lines(episodes: list[Episode], tools: list[dict[str, Any]], path: Pat
     return written
 
 
-def write_openai_sft(episodes: list[Episode], tools: list[dict[str, Any]], path: Path, summary) -> int:
+def write_openai_sft(
+    episodes: list[Episode], tools: list[dict[str, Any]], path: Path, summary
+) -> int:
     written = _write_lines(episodes, tools, path, summary, openai_example)
     if 0 < written < 10:
         summary.notes.append(f"{written} example(s): OpenAI needs at least 10 to start a job")

@@ -83,9 +83,14 @@ def wire_message(message: Message, arguments_as: str = "text") -> dict[str, Any]
     out: dict[str, Any] = {"role": message.role, "content": message.content}
     if message.tool_calls:
         out["tool_calls"] = [
-            {"id": c.id, "type": "function",
-             "function": {"name": c.name,
-                          "arguments": c.arguments if arguments_as == "object" else arguments_text(c)}}
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {
+                    "name": c.name,
+                    "arguments": c.arguments if arguments_as == "object" else arguments_text(c),
+                },
+            }
             for c in message.tool_calls
         ]
     if message.role == "tool":
@@ -111,7 +116,7 @@ def chained_tokens(turns: list[Turn]) -> tuple[list[int], list[int], list[float 
         prompt, completion = gen.prompt_token_ids, gen.completion_token_ids
         if prompt[: len(ids)] != ids:
             return None
-        added = prompt[len(ids):]
+        added = prompt[len(ids) :]
         ids += added + completion
         mask += [0] * len(added) + [1] * len(completion)
         sampled = gen.logprobs if gen.logprobs and len(gen.logprobs) == len(completion) else None

@@ -46,23 +46,29 @@ def example_problems(example: Any) -> list[str]:
             problems.append(f"{where}: role must be one of {', '.join(MESSAGE_KEYS)}")
             continue
         role = m["role"]
-        problems += [f"{where}: key {k!r} is not allowed in a {role} message"
-                     for k in sorted(set(m) - MESSAGE_KEYS[role])]
+        problems += [
+            f"{where}: key {k!r} is not allowed in a {role} message"
+            for k in sorted(set(m) - MESSAGE_KEYS[role])
+        ]
         if role != "tool" and open_calls:
             problems.append(f"{where}: tool call(s) {sorted(open_calls)} were never answered")
             open_calls = set()
         if role == "assistant":
             calls = m.get("tool_calls") or []
             problems += _assistant(m, where, calls, tool_names, seen_ids)
-            open_calls = {c["id"] for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)}
+            open_calls = {
+                c["id"] for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)
+            }
             trained += m.get("weight", 1) == 1
         elif role == "tool":
             if not isinstance(m.get("content"), str):
                 problems.append(f"{where}: a tool message needs string content")
             call_id = m.get("tool_call_id")
             if call_id not in open_calls:
-                problems.append(f"{where}: tool_call_id {call_id!r} answers no open call of the "
-                                "assistant message before it")
+                problems.append(
+                    f"{where}: tool_call_id {call_id!r} answers no open call of the "
+                    "assistant message before it"
+                )
             open_calls.discard(call_id)
         elif not isinstance(m.get("content"), str):
             problems.append(f"{where}: a {role} message needs string content")
@@ -84,7 +90,7 @@ def _tools(tools: Any) -> tuple[set[str] | None, list[str]]:
     for j, tool in enumerate(tools):
         fn = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(fn, dict):
-            problems.append(f"tools[{j}] must be {{\"type\": \"function\", \"function\": {{...}}}}")
+            problems.append(f'tools[{j}] must be {{"type": "function", "function": {{...}}}}')
             continue
         name = fn.get("name")
         if not isinstance(name, str) or not FUNCTION_NAME.match(name):
@@ -98,8 +104,9 @@ def _tools(tools: Any) -> tuple[set[str] | None, list[str]]:
     return names, problems
 
 
-def _assistant(m: dict, where: str, calls: Any, tool_names: set[str] | None,
-               seen_ids: set[str]) -> list[str]:
+def _assistant(
+    m: dict, where: str, calls: Any, tool_names: set[str] | None, seen_ids: set[str]
+) -> list[str]:
     problems = []
     content = m.get("content")
     if not isinstance(calls, list):
@@ -114,7 +121,7 @@ def _assistant(m: dict, where: str, calls: Any, tool_names: set[str] | None,
         at = f"{where}.tool_calls[{j}]"
         fn = call.get("function") if isinstance(call, dict) else None
         if not isinstance(call, dict) or call.get("type") != "function" or not isinstance(fn, dict):
-            problems.append(f"{at}: must be {{\"id\", \"type\": \"function\", \"function\"}}")
+            problems.append(f'{at}: must be {{"id", "type": "function", "function"}}')
             continue
         call_id = call.get("id")
         if not isinstance(call_id, str) or not call_id:

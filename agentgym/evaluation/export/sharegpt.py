@@ -31,7 +31,10 @@ RESULTS_SEPARATOR = "\n</tool_response>\n<tool_response>\n"
 
 def _prompt_turn(run: list[Message]) -> dict[str, str]:
     if all(m.role == "tool" for m in run):
-        return {"from": "observation", "value": RESULTS_SEPARATOR.join(m.content or "" for m in run)}
+        return {
+            "from": "observation",
+            "value": RESULTS_SEPARATOR.join(m.content or "" for m in run),
+        }
     return {"from": "human", "value": "\n".join(m.content or "" for m in run)}
 
 
@@ -60,8 +63,10 @@ def sharegpt_example(episode: Episode, tools: list[dict[str, Any]]) -> tuple[dic
             dropped += bool(m.content and m.content.strip())
         else:
             turns.append({"from": "gpt", "value": m.content or ""})
-    example = {"conversations": turns,
-               "tools": json.dumps([t.get("function", t) for t in tools], ensure_ascii=False)}
+    example = {
+        "conversations": turns,
+        "tools": json.dumps([t.get("function", t) for t in tools], ensure_ascii=False),
+    }
     if example_problems(example):
         return None, "whose turns ShareGPT's order cannot hold", 0
     return example, "", dropped
@@ -102,13 +107,16 @@ def _call_problems(value: str, i: int) -> list[str]:
     except json.JSONDecodeError:
         return [f"turn {i}: a function_call value must be JSON"]
     calls = calls if isinstance(calls, list) else [calls]
-    if not all(isinstance(c, dict) and isinstance(c.get("name"), str) and "arguments" in c
-               for c in calls):
+    if not all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) and "arguments" in c for c in calls
+    ):
         return [f"turn {i}: each call needs a name and arguments"]
     return []
 
 
-def write_sharegpt(episodes: list[Episode], tools: list[dict[str, Any]], path: Path, summary) -> int:
+def write_sharegpt(
+    episodes: list[Episode], tools: list[dict[str, Any]], path: Path, summary
+) -> int:
     written = dropped = 0
     with open(path, "w", encoding="utf-8") as f:
         for episode in episodes:
@@ -120,6 +128,8 @@ def write_sharegpt(episodes: list[Episode], tools: list[dict[str, Any]], path: P
             f.write(json.dumps(example, ensure_ascii=False) + "\n")
             written += 1
     if dropped:
-        summary.notes.append(f"{dropped} assistant text(s) written beside tool calls were dropped "
-                             "(ShareGPT has no slot for them)")
+        summary.notes.append(
+            f"{dropped} assistant text(s) written beside tool calls were dropped "
+            "(ShareGPT has no slot for them)"
+        )
     return written
