@@ -32,9 +32,9 @@ def export_cmd(
     from agentgym.evaluation.export import export_run
 
     summary = export_run(run_dir, fmt, out, success_only=success_only, min_reward=min_reward)
-    console.print(summary.line(), highlight=False)
+    console.print(summary.line(), highlight=False, soft_wrap=True)
     for note in summary.notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
 
 
 @clean_errors
@@ -84,7 +84,7 @@ def compare_cmd(
     )
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-    console.print(result.verdict, highlight=False)
+    console.print(result.verdict, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.core.errors import UserInputError
-from agentgym.evaluation import plots
 from agentgym.evaluation.metrics import summarize
-from agentgym.evaluation.rundir import RunRecords, load_run
+from agentgym.evaluation.rundir import RunRecords, load_run, require_extra
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
@@ -72,6 +71,8 @@ def _figure(title: str, png: bytes, caption: str) -> str:
 
 
 def figures(run: RunRecords) -> list[tuple[str, bytes, str]]:
+    from agentgym.evaluation import plots  # matplotlib: only when a report is drawn
+
     scored = [e for e in run.episodes if e.counted]
     steps = [s.reward for e in scored for s in e.steps]
     return [
@@ -191,6 +192,7 @@ def render(run: RunRecords) -> str:
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    require_extra("matplotlib", "agentgym report")
     run = load_run(run_dir)
     path = Path(out) if out is not None else run.path / "report.html"
     if path.is_dir():

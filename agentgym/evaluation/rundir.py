@@ -8,6 +8,7 @@ only samples below the run's `-k`, as `results.json` counts them.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -48,6 +49,16 @@ class RunRecords:
     @property
     def seed(self) -> int | None:
         return self.config.get("seed")
+
+
+def require_extra(module: str, what: str, extra: str = "export") -> None:
+    """A clear one-line error when an optional package is missing."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError:
+        raise UserInputError(
+            f"{what} needs the {module} package: pip install 'agentgym[{extra}]'"
+        ) from None
 
 
 def load_run(path: str | Path) -> RunRecords:

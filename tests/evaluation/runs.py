@@ -80,3 +80,11 @@ def make_run(server, out: Path, responder, *args) -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def text_caller(request):
+    """Writes its tool call as a Hermes <tool_call> block in text: the env parses it and keeps a
+    structured call in the history, so later prompts render that turn differently."""
+    if calls_made(request) == 0:
+        return f'<tool_call>{{"name": "add", "arguments": {{"n": {target(request)}}}}}</tool_call>'
+    return "Done."

@@ -9,7 +9,15 @@ import pytest
 
 from agentgym.core.types import Episode
 from agentgym.evaluation.export import openai_rules, sharegpt
-from tests.evaluation.runs import invoke, make_run, mixed, read_jsonl, solver, wobbler
+from tests.evaluation.runs import (
+    invoke,
+    make_run,
+    mixed,
+    read_jsonl,
+    solver,
+    text_caller,
+    wobbler,
+)
 from tests.fakes.openai_server import fake_tokenize, render_prompt
 
 
@@ -67,6 +75,24 @@ def test_hf_dataset_rebuilds_the_exact_tokens_of_every_policy_turn(openai_env, t
         masked_logprobs = [lp for lp, m in zip(row["token_logprobs"], mask, strict=True) if m]
         assert masked_logprobs == [lp for turn in row["turns"] for lp in turn["logprobs"]]
     assert exported == sent  # every completion the server sent, each exactly once
+
+
+def test_turns_that_do_not_chain_keep_exact_per_turn_tokens(openai_env, tmp_path):
+    run = make_run(openai_env, tmp_path / "run", text_caller, "-n", 2)
+    result = invoke("export", run, "--format", "hf", "--out", tmp_path / "ds.parquet")
+    assert result.exit_code == 0 and "do not chain token-exactly" in result.output, result.output
+    sent = {
+        (tuple(c["prompt_token_ids"]), tuple(c["choices"][0]["token_ids"]))
+        for c in openai_env.completions
+    }
+    for row in load_parquet(tmp_path / "ds.parquet"):
+        assert row["token_ids"] is None and row["loss_mask"] is None and row["success"]
+        first, second = row["turns"]
+        assert bytes(first["completion_token_ids"]).decode().startswith("<tool_call>")
+        # the env parsed the call out of the text: the next prompt shows it as a structured call
+        assert row["messages"][first["message_index"]]["tool_calls"][0]["function"]["name"] == "add"
+        for turn in row["turns"]:
+            assert (tuple(turn["prompt_token_ids"]), tuple(turn["completion_token_ids"])) in sent
 
 
 def test_filters_and_what_is_never_exported(openai_env, tmp_path):
@@ -196,7 +222,8 @@ def test_trl_records_are_conversational_and_render_with_a_chat_template(openai_e
     from pathlib import Path
 
     import datasets
-    import trl
+
+    trl = pytest.importorskip("trl", reason="TRL comes with the `train` extra")
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
     from transformers.convert_slow_tokenizer import bytes_to_unicode

@@ -23,7 +23,7 @@ from typing import Any
 
 from agentgym.core.errors import UserInputError
 from agentgym.core.types import Episode
-from agentgym.evaluation.rundir import RunRecords, load_run, run_tools
+from agentgym.evaluation.rundir import RunRecords, load_run, require_extra, run_tools
 
 #: format name -> (default file name, module that writes it)
 FORMATS = {
@@ -100,6 +100,8 @@ def export_run(
 ) -> ExportSummary:
     if fmt not in FORMATS:
         raise UserInputError(f"--format {fmt!r}: unknown; choose one of {', '.join(FORMATS)}")
+    if fmt == "hf":
+        require_extra("datasets", "--format hf")
     run = load_run(run_dir)
     path = Path(out) if out is not None else run.path / FORMATS[fmt]
     if path.is_dir():

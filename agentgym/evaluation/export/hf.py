@@ -151,7 +151,7 @@ def _full_message(message) -> dict[str, Any]:
 
 
 def write_hf(episodes: list[Episode], tools: list[dict[str, Any]], path: Path, summary) -> int:
-    from datasets import Dataset
+    import datasets
 
     tools_json = json.dumps(tools, ensure_ascii=False)
     rows = [episode_row(e, tools_json) for e in episodes]
@@ -159,5 +159,11 @@ def write_hf(episodes: list[Episode], tools: list[dict[str, Any]], path: Path, s
         r["turns"][0]["prompt_token_ids"] for r in rows
     ):
         summary.notes.append("turns do not chain token-exactly: use the per-turn token ids")
-    Dataset.from_list(rows, features=features()).to_parquet(str(path))
+    quiet = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # one summary line is printed instead
+    try:
+        datasets.Dataset.from_list(rows, features=features()).to_parquet(str(path))
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()
     return len(rows)
