@@ -18,7 +18,7 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev,web,docker]"
+	$(BIN)/pip install -q -e ".[dev,web,docker,export]"
 	@touch $@ $(VENV)/.installed-core
 
 setup: $(VENV)/.installed-core

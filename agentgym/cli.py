@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from agentgym.cli_common import clean_errors, console, err_console
+from agentgym.cli_runs import register as register_run_commands
 from agentgym.core.errors import UserInputError
 
 app = typer.Typer(
@@ -160,6 +161,7 @@ def _mount_optional(module: str, attr: str, name: str, help: str) -> None:
     app.add_typer(sub, name=name, help=help)
 
 
+register_run_commands(app)  # export, report, compare
 _mount_optional("agentgym.sandbox.cli", "sandbox_app", "sandbox", "Sandbox backends: doctor.")
 _mount_optional("agentgym.environments.swe.cli", "tasks_app", "tasks", "Task files: generate, validate.")
 

@@ -47,6 +47,8 @@ class RunManifest(BaseModel):
     command: str = Field(default_factory=lambda: shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
     git_commit: str | None = Field(default_factory=lambda: git_commit())
     task_files: dict[str, str] = Field(default_factory=dict)  # path -> sha256
+    #: the tools the policy was offered (OpenAI format), so exports need not rebuild the env
+    tools: list[dict[str, Any]] = Field(default_factory=list)
     machine: dict[str, Any] = Field(default_factory=lambda: machine())
 
 

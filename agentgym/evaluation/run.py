@@ -85,6 +85,7 @@ async def evaluate(
     probe_env = make_env()  # builds the env once: validates the task file and lists its tasks
     try:
         all_tasks = list(probe_env.tasks.values())
+        tools = [t.to_openai() for t in probe_env.tools]
     finally:
         await probe_env.close()
     task_ids = sorted(t.id for t in all_tasks)[:n] if n else sorted(t.id for t in all_tasks)
@@ -95,7 +96,8 @@ async def evaluate(
         n=n, k=k, seed=seed, max_steps=max_steps, concurrency=concurrency, tasks_file=tasks,
         tasks_sha256=tasks_digest(all_tasks), env_kwargs={k_: str(v) for k_, v in (env_kwargs or {}).items()},
     )
-    manifest = RunManifest(config=config, task_files={tasks: file_digest(tasks)} if tasks else {})
+    manifest = RunManifest(config=config, task_files={tasks: file_digest(tasks)} if tasks else {},
+                           tools=tools)
     check_resume(out_dir, manifest, force)
 
     store = EpisodeStore(out_dir / "episodes.jsonl")
