@@ -17,8 +17,11 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	@touch $@
 
+# torch first, pinned: 2.13.0 is the CPU build on this machine's disk; any other spec (or letting
+# trl/transformers pull it in) downloads a CUDA build of several GB
 $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev,web,docker,export]"
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev,web,docker,export,train,ray]"
 	@touch $@ $(VENV)/.installed-core
 
 setup: $(VENV)/.installed-core
