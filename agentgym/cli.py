@@ -150,6 +150,39 @@ def eval_cmd(
         raise typer.Exit(code)
 
 
+@app.command()
+@clean_errors
+def check(
+    env_id: str = typer.Argument(..., help="Env id, e.g. tooluse/Retail-v0 (built-in or from a plugin)"),
+    tasks: int = typer.Option(3, "--tasks", "-n", help="How many tasks the oracle and no-op checks run."),
+    task_file: str | None = typer.Option(None, "--task-file", help="A task file to use instead of the env's own."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+):
+    """Check an env the way every env must behave: gymnasium API, seeded determinism, the oracle
+    succeeds and a no-op does not, bounded observations, unchanged records, fork, clean close."""
+    from agentgym.conformance import run_checks
+    from agentgym.core.registry import spec as env_spec
+
+    if tasks < 1:
+        raise UserInputError("--tasks must be at least 1")
+    spec = env_spec(env_id)
+    marks = {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]", "skip": "[yellow]skip[/]"}
+
+    def show(result):
+        if not as_json:
+            console.print(f"{marks[result.status]}  {result.name:<12} {result.detail}", highlight=False)
+
+    results = asyncio.run(run_checks(spec, tasks, {"tasks": task_file} if task_file else None, show))
+    if as_json:
+        print(json.dumps([r.__dict__ for r in results], indent=2))
+    failed = [r.name for r in results if r.status == "fail"]
+    if failed:
+        err_console.print(f"{env_id}: {len(failed)} check(s) failed: {', '.join(failed)}")
+        raise typer.Exit(1)
+    if not as_json:
+        console.print(f"{env_id}: every check passed", highlight=False)
+
+
 def _mount_optional(module: str, attr: str, name: str, help: str) -> None:
     """Mount a sub-app from a subpackage if it is present in this installation."""
     try:

@@ -52,3 +52,29 @@ def test_every_registered_env_passes_check_env(env_id):
 def test_every_family_is_registered():
     families = {spec.family for spec in agentgym.registry().values()}
     assert {"tooluse", "web", "swe"} <= families
+
+
+CHECKED = [
+    pytest.param("tooluse/Retail-v0", 3, id="tooluse/Retail-v0"),
+    pytest.param("web/Shop-v0", 1, marks=[pytest.mark.browser, pytest.mark.slow], id="web/Shop-v0"),
+    pytest.param("web/miniwob.click-button-v0", 1, marks=[pytest.mark.browser, pytest.mark.slow],
+                 id="web/miniwob.click-button-v0"),
+    pytest.param("swe/Mutants-v0", 1, marks=[pytest.mark.bwrap, pytest.mark.slow], id="swe/Mutants-v0"),
+]
+
+
+@pytest.mark.parametrize("env_id, n_tasks", CHECKED)
+def test_built_in_envs_pass_agentgym_check(env_id, n_tasks):
+    """The same checks `agentgym check` runs (oracle, no-op, determinism, fork, close...)."""
+    import asyncio
+
+    from agentgym.conformance import run_checks
+
+    if env_id.startswith("web/"):
+        from tests.environments.web.conftest import require_browser
+
+        require_browser()
+    results = asyncio.run(run_checks(agentgym.spec(env_id), n_tasks))
+    failed = [f"{r.name}: {r.detail}" for r in results if r.status == "fail"]
+    assert not failed, failed
+    assert {r.name for r in results if r.status == "pass"} >= {"oracle", "no-op", "close", "determinism"} - ({"oracle"} if "miniwob" in env_id else set())
