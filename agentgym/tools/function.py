@@ -39,7 +39,7 @@ from agentgym.core.types import ToolSpec
 from agentgym.tools import signatures
 from agentgym.tools.docstrings import parse_docstring
 from agentgym.tools.schema import normalize_schema
-from agentgym.tools.validation import Violation, conform
+from agentgym.tools.validation import Violation, coerce, conform
 
 Validation = Literal["strict", "lax", False]  # True is read as "strict"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what the OpenAI and Anthropic APIs accept
@@ -155,6 +155,10 @@ class Tool:
         """The arguments to call `fn` with, or ToolCallError saying what is wrong with them."""
         if not isinstance(arguments, dict):
             raise ToolCallError(f"invalid arguments for {self.name}: arguments must be a JSON object")
+        clash = sorted(self.bound_names & arguments.keys())
+        if clash:  # env-bound values (a db, a session) are never the agent's to set
+            raise ToolCallError(f"invalid arguments for {self.name}: "
+                                + "; ".join(f"{k}: Extra inputs are not permitted" for k in clash))
         if self.validation is False:
             self._check_call_shape(arguments)
             return dict(arguments)
@@ -168,11 +172,8 @@ class Tool:
 
     def _validate_with_model(self, arguments: dict[str, Any], lax: bool) -> dict[str, Any]:
         assert self.args_model is not None
-        if lax:
-            try:  # coerce per the schema; what still does not fit, pydantic words below
-                arguments = conform(arguments, self.parameters, lax=True, fill_defaults=False)
-            except Violation:
-                pass
+        if lax:  # coerce per the schema; what still does not fit, pydantic words below
+            arguments = coerce(arguments, self.parameters)
         try:
             try:
                 text = json.dumps(arguments)

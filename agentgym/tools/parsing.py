@@ -61,9 +61,13 @@ def _text_formats(text_calls: bool | Collection[str]) -> frozenset[str]:
         return frozenset(TEXT_FORMATS)
     if text_calls is False:
         return frozenset()
-    if isinstance(text_calls, str) or not set(text_calls) <= set(TEXT_FORMATS):
+    try:
+        formats = frozenset(text_calls) if not isinstance(text_calls, str) else None
+    except TypeError:
+        formats = None
+    if formats is None or not formats <= set(TEXT_FORMATS):
         raise ValueError(f"text_calls is True, False or a subset of {TEXT_FORMATS}, not {text_calls!r}")
-    return frozenset(text_calls)
+    return formats
 
 
 def parse_tool_calls(action: Action, text_calls: bool | Collection[str] = True) -> ParsedCalls:

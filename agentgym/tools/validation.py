@@ -31,17 +31,23 @@ class Violation(ValueError):
         self.problems = problems
 
 
-def conform(arguments: Any, schema: dict[str, Any], lax: bool, fill_defaults: bool = True) -> Any:
+def conform(arguments: Any, schema: dict[str, Any], lax: bool) -> Any:
     """The arguments checked against the schema (coerced in lax mode; defaults filled in).
 
     An object that declares properties and says nothing of others refuses others: a function
     cannot take arguments it does not name, and a misspelt optional one should not pass unseen.
     """
     problems: list[tuple[str, str]] = []
-    value = _Walk(schema, lax, fill_defaults, problems).value(arguments, schema, "")
+    value = _Walk(schema, lax, True, problems).value(arguments, schema, "")
     if problems:
         raise Violation(problems)
     return value
+
+
+def coerce(arguments: Any, schema: dict[str, Any]) -> Any:
+    """The arguments with lax coercions applied and nothing else; whoever validates next words
+    what is still wrong (a typed function's pydantic model)."""
+    return _Walk(schema, True, False, []).value(arguments, schema, "")
 
 
 class _Walk:
