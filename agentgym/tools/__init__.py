@@ -5,6 +5,12 @@ from agentgym.tools.parsing import TEXT_FORMATS, ParsedCalls, parse_tool_calls
 from agentgym.tools.toolbox import Toolbox
 
 __all__ = [
-    "Tool", "ToolCallError", "Validation", "tool", "ParsedCalls", "parse_tool_calls",
-    "TEXT_FORMATS", "Toolbox",
+    "Tool",
+    "ToolCallError",
+    "Validation",
+    "tool",
+    "ParsedCalls",
+    "parse_tool_calls",
+    "TEXT_FORMATS",
+    "Toolbox",
 ]

@@ -95,6 +95,8 @@ def bound_tools(
     if wanted is not None:
         undocumented = [m for m in wanted if m not in by_name]
         if undocumented:
-            raise TypeError(f"no tool doc for {', '.join(undocumented)} (docs: {', '.join(by_name)})")
+            raise TypeError(
+                f"no tool doc for {', '.join(undocumented)} (docs: {', '.join(by_name)})"
+            )
         by_name = {m: by_name[m] for m in wanted}
     return [_tool(obj, name, doc, mode) for name, doc in by_name.items()]

@@ -26,7 +26,11 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
     description = parsed.short_description or ""
     if parsed.long_description:
         gap = "\n\n" if parsed.blank_after_short_description else "\n"
-        description = f"{description}{gap}{parsed.long_description}" if description else parsed.long_description
+        description = (
+            f"{description}{gap}{parsed.long_description}"
+            if description
+            else parsed.long_description
+        )
     params = {
         p.arg_name.lstrip("*"): _one_paragraph(p.description or "")
         for p in parsed.params

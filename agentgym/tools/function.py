@@ -78,8 +78,10 @@ class Tool:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
-            raise TypeError(f"tool name {self.name!r}: use 1-64 letters, digits, _ or - "
-                            "(what model APIs accept)")
+            raise TypeError(
+                f"tool name {self.name!r}: use 1-64 letters, digits, _ or - "
+                "(what model APIs accept)"
+            )
         object.__setattr__(self, "validation", validation_mode(self.validation))
 
     # ---- building ------------------------------------------------------------------------------
@@ -90,8 +92,14 @@ class Tool:
     ) -> Tool:
         """A tool from a typed function or bound method: its signature and docstring."""
         description, model, parameters = signatures.describe_function(fn)
-        return cls(name or signatures.callable_name(fn), description, fn, parameters,
-                   validation_mode(validate), model)
+        return cls(
+            name or signatures.callable_name(fn),
+            description,
+            fn,
+            parameters,
+            validation_mode(validate),
+            model,
+        )
 
     @classmethod
     def from_schema(
@@ -102,7 +110,7 @@ class Tool:
         description: str | None = None,
         validate: Validation = "strict",
     ) -> Tool:
-        """A tool from an OpenAI-style function schema, or just its `parameters` schema, and a callable.
+        """A tool from an OpenAI-style function schema (or just its `parameters`) and a callable.
 
         The callable's docstring gives the description when the schema has none. A schema the
         validator cannot read, or that does not fit the callable, is a TypeError here.
@@ -112,7 +120,9 @@ class Tool:
         doc = json_schema.get("function", json_schema)
         if not isinstance(doc, dict):
             raise TypeError('"function" in a tool schema must be an object')
-        is_function = "parameters" in doc or ("name" in doc and not {"type", "properties"} & doc.keys())
+        is_function = "parameters" in doc or (
+            "name" in doc and not {"type", "properties"} & doc.keys()
+        )
         params = doc.get("parameters", {}) if is_function else doc
         name = name or (doc.get("name") if is_function else None) or signatures.callable_name(fn)
         if description is None:
@@ -130,7 +140,7 @@ class Tool:
         return dataclasses.replace(self, validation=validation_mode(validate))
 
     def with_fn(self, fn: Callable[..., Any]) -> Tool:
-        """The same tool running another callable of the same signature (a method of another object)."""
+        """The same tool calling another callable of the same signature (another object's)."""
         other = dataclasses.replace(self, fn=fn)
         for cached in ("spec", "bound_names"):  # the same for the same signature
             if cached in self.__dict__:
@@ -154,11 +164,15 @@ class Tool:
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments to call `fn` with, or ToolCallError saying what is wrong with them."""
         if not isinstance(arguments, dict):
-            raise ToolCallError(f"invalid arguments for {self.name}: arguments must be a JSON object")
+            raise ToolCallError(
+                f"invalid arguments for {self.name}: arguments must be a JSON object"
+            )
         clash = sorted(self.bound_names & arguments.keys())
         if clash:  # env-bound values (a db, a session) are never the agent's to set
-            raise ToolCallError(f"invalid arguments for {self.name}: "
-                                + "; ".join(f"{k}: Extra inputs are not permitted" for k in clash))
+            raise ToolCallError(
+                f"invalid arguments for {self.name}: "
+                + "; ".join(f"{k}: Extra inputs are not permitted" for k in clash)
+            )
         if self.validation is False:
             self._check_call_shape(arguments)
             return dict(arguments)
@@ -208,7 +222,10 @@ class Tool:
 
 
 def tool(
-    fn: Callable[..., Any] | None = None, *, name: str | None = None, validate: Validation = "strict"
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    validate: Validation = "strict",
 ) -> Any:
     """Decorator: turn a typed function into a `Tool` (`@tool` or `@tool(validate="lax")`)."""
     if fn is None:

@@ -66,7 +66,9 @@ def _text_formats(text_calls: bool | Collection[str]) -> frozenset[str]:
     except TypeError:
         formats = None
     if formats is None or not formats <= set(TEXT_FORMATS):
-        raise ValueError(f"text_calls is True, False or a subset of {TEXT_FORMATS}, not {text_calls!r}")
+        raise ValueError(
+            f"text_calls is True, False or a subset of {TEXT_FORMATS}, not {text_calls!r}"
+        )
     return formats
 
 

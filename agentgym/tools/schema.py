@@ -13,27 +13,51 @@ import re
 from typing import Any
 
 #: type names some benchmarks' tool docs use in place of JSON Schema's
-TYPE_ALIASES = {"dict": "object", "float": "number", "int": "integer", "str": "string",
-                "bool": "boolean", "list": "array", "tuple": "array"}
+TYPE_ALIASES = {
+    "dict": "object",
+    "float": "number",
+    "int": "integer",
+    "str": "string",
+    "bool": "boolean",
+    "list": "array",
+    "tuple": "array",
+}
 TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
-UNSUPPORTED = frozenset({
-    "not", "if", "then", "else", "patternProperties", "dependencies", "dependentRequired",
-    "dependentSchemas", "contains", "minContains", "maxContains", "propertyNames",
-    "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
-})
+UNSUPPORTED = frozenset(
+    {
+        "not",
+        "if",
+        "then",
+        "else",
+        "patternProperties",
+        "dependencies",
+        "dependentRequired",
+        "dependentSchemas",
+        "contains",
+        "minContains",
+        "maxContains",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$dynamicRef",
+        "$recursiveRef",
+    }
+)
 _NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _COUNT_KEYS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
 
 
 def normalize_schema(schema: Any, where: str = "parameters") -> dict[str, Any]:
-    """A checked copy of a parameters schema, type aliases replaced; TypeError says what is wrong."""
+    """Checked copy of a parameters schema, type aliases replaced; TypeError says what is wrong."""
     if not isinstance(schema, dict):
         raise TypeError(f"{where}: a JSON schema must be an object, not {type(schema).__name__}")
     schema = copy.deepcopy(schema)
     _check(schema, schema, where)
     if schema.get("type", "object") != "object":
-        raise TypeError(f"{where}: the parameters of a tool must be an object schema, "
-                        f"not type {schema['type']!r}")
+        raise TypeError(
+            f"{where}: the parameters of a tool must be an object schema, "
+            f"not type {schema['type']!r}"
+        )
     schema["type"] = "object"
     schema.setdefault("properties", {})
     return schema
@@ -46,8 +70,10 @@ def _check(node: Any, root: dict[str, Any], where: str) -> None:
         raise TypeError(f"{where}: a schema must be an object or a boolean, not {node!r}")
     unsupported = sorted(UNSUPPORTED & node.keys())
     if unsupported:
-        raise TypeError(f"{where}: {', '.join(unsupported)} is not supported by the tool validator; "
-                        "simplify the schema or build the tool with validate=False")
+        raise TypeError(
+            f"{where}: {', '.join(unsupported)} is not supported by the tool validator; "
+            "simplify the schema or build the tool with validate=False"
+        )
     if "type" in node:
         node["type"] = _checked_type(node["type"], where)
         if node["type"] is None:
@@ -59,13 +85,17 @@ def _check(node: Any, root: dict[str, Any], where: str) -> None:
         if key in node and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise TypeError(f"{where}.{key}: must be a number, not {value!r}")
     for key in _COUNT_KEYS:
-        if key in node and (isinstance(node[key], bool) or not isinstance(node[key], int) or node[key] < 0):
+        if key in node and (
+            isinstance(node[key], bool) or not isinstance(node[key], int) or node[key] < 0
+        ):
             raise TypeError(f"{where}.{key}: must be a whole number >= 0, not {node[key]!r}")
     if "pattern" in node:
         try:
             re.compile(node["pattern"])
         except (re.error, TypeError) as e:
-            raise TypeError(f"{where}.pattern: {node['pattern']!r} is not a regular expression ({e})") from None
+            raise TypeError(
+                f"{where}.pattern: {node['pattern']!r} is not a regular expression ({e})"
+            ) from None
     if "enum" in node and (not isinstance(node["enum"], list) or not node["enum"]):
         raise TypeError(f"{where}.enum: must be a non-empty list")
     props = node.get("properties", {})
@@ -76,7 +106,9 @@ def _check(node: Any, root: dict[str, Any], where: str) -> None:
         raise TypeError(f"{where}.required: must be a list of property names")
     missing = [r for r in required if props and r not in props]
     if missing:
-        raise TypeError(f"{where}.required: {', '.join(missing)} not in properties ({', '.join(props)})")
+        raise TypeError(
+            f"{where}.required: {', '.join(missing)} not in properties ({', '.join(props)})"
+        )
     for name, sub in props.items():
         _check(sub, root, f"{where}.{name}")
     extra = node.get("additionalProperties")
@@ -108,7 +140,9 @@ def _checked_type(kind: Any, where: str) -> Any:
         if k == "any":
             return None
         if k not in TYPES:
-            raise TypeError(f"{where}.type: unknown type {k!r} (JSON Schema has {', '.join(TYPES)})")
+            raise TypeError(
+                f"{where}.type: unknown type {k!r} (JSON Schema has {', '.join(TYPES)})"
+            )
         out.append(k)
     return out if isinstance(kind, list) else out[0]
 

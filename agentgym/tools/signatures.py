@@ -1,4 +1,4 @@
-"""What a Python callable's signature says about a tool: its argument model, and its env-bound names.
+"""What a callable's signature says about a tool: its argument model and its env-bound names.
 
 Keyword-only parameters (after `*`) that the agent is not told about are bound by the env (a db
 connection, a sandbox) and never shown to the agent.
@@ -33,7 +33,7 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
 
 
 def describe_function(fn: Callable[..., Any]) -> tuple[str, type[BaseModel], dict[str, Any]]:
-    """(description, pydantic model of the agent's arguments, their JSON schema) of a typed callable."""
+    """(description, pydantic model of the agent's arguments, their JSON schema) of a callable."""
     name = callable_name(fn)
     description, arg_docs = parse_docstring(inspect.getdoc(fn))
     try:
@@ -69,7 +69,8 @@ def bound_names(fn: Callable[..., Any], agent_names: set[str]) -> frozenset[str]
     if sig is None:
         return frozenset()
     return frozenset(
-        p.name for p in sig.parameters.values()
+        p.name
+        for p in sig.parameters.values()
         if p.kind is p.KEYWORD_ONLY and p.name not in agent_names
     )
 
@@ -81,17 +82,25 @@ def check_fits(fn: Callable[..., Any], name: str, parameters: dict[str, Any]) ->
         return
     params = sig.parameters
     props = parameters.get("properties", {})
-    by_name = {p.name for p in params.values() if p.kind not in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL)}
+    by_name = {
+        p.name for p in params.values() if p.kind not in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL)
+    }
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     unknown = [p for p in props if p not in by_name and not takes_any]
     if unknown:
-        raise TypeError(f"tool {name}: the schema has {', '.join(unknown)}, which "
-                        f"{callable_name(fn)}{sig} does not take")
+        raise TypeError(
+            f"tool {name}: the schema has {', '.join(unknown)}, which "
+            f"{callable_name(fn)}{sig} does not take"
+        )
     needed = [
-        p.name for p in params.values()
-        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        p.name
+        for p in params.values()
+        if p.default is p.empty
+        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         and p.name not in props
     ]
     if needed:
-        raise TypeError(f"tool {name}: {callable_name(fn)}{sig} needs {', '.join(needed)}, "
-                        "which the schema does not declare")
+        raise TypeError(
+            f"tool {name}: {callable_name(fn)}{sig} needs {', '.join(needed)}, "
+            "which the schema does not declare"
+        )

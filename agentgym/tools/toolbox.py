@@ -22,7 +22,9 @@ def _render(result: Any) -> str:
 class Toolbox:
     """Named tools; `validate`, when given, sets every tool's validation mode."""
 
-    def __init__(self, tools: Iterable[Tool | Callable[..., Any]], validate: Validation | None = None):
+    def __init__(
+        self, tools: Iterable[Tool | Callable[..., Any]], validate: Validation | None = None
+    ):
         made = [t if isinstance(t, Tool) else Tool.from_function(t) for t in tools]
         if validate is not None:
             made = [t.with_validation(validate) for t in made]

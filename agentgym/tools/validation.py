@@ -18,9 +18,15 @@ from agentgym.tools.schema import resolve_ref
 
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _INT_TEXT = re.compile(r"[+-]?\d+")
-_TYPE_WORDS = {"object": "a valid dictionary", "array": "a valid list", "string": "a valid string",
-               "integer": "a valid integer", "number": "a valid number",
-               "boolean": "a valid boolean", "null": "None"}
+_TYPE_WORDS = {
+    "object": "a valid dictionary",
+    "array": "a valid list",
+    "string": "a valid string",
+    "integer": "a valid integer",
+    "number": "a valid number",
+    "boolean": "a valid boolean",
+    "null": "None",
+}
 
 
 class Violation(ValueError):
@@ -76,7 +82,11 @@ class _Walk:
         if kinds is not None:
             kinds = kinds if isinstance(kinds, list) else [kinds]
             if not any(_is(value, k) for k in kinds):
-                coerced = next((c for k in kinds if (c := _coerce(value, k)) is not _NO), _NO) if self.lax else _NO
+                coerced = (
+                    next((c for k in kinds if (c := _coerce(value, k)) is not _NO), _NO)
+                    if self.lax
+                    else _NO
+                )
                 if coerced is _NO:
                     words = " or ".join(_TYPE_WORDS[k] for k in kinds)
                     self.fail(path, f"Input should be {words}")
@@ -100,14 +110,18 @@ class _Walk:
 
     def alternatives(self, value: Any, options: list[Any], path: str) -> Any:
         attempts = []
-        for lax in ([False, True] if self.lax else [False]):  # an exact match beats a coerced one
+        for lax in [False, True] if self.lax else [False]:  # an exact match beats a coerced one
             for option in options:
                 problems: list[tuple[str, str]] = []
-                result = _Walk(self.root, lax, self.fill_defaults, problems).value(value, option, path)
+                result = _Walk(self.root, lax, self.fill_defaults, problems).value(
+                    value, option, path
+                )
                 if not problems:
                     return result
                 attempts.append((option, problems))
-        real = [(o, p) for o, p in attempts if not (isinstance(o, dict) and o.get("type") == "null")]
+        real = [
+            (o, p) for o, p in attempts if not (isinstance(o, dict) and o.get("type") == "null")
+        ]
         if len({json.dumps(o, sort_keys=True, default=str) for o, _ in real}) == 1:
             self.problems.extend(real[0][1])  # Optional[X]: X's problems are the useful ones
         else:
@@ -135,10 +149,12 @@ class _Walk:
             xlo, lo = lo, None
         if xhi is True:
             xhi, hi = hi, None
-        for bound, ok, words in ((lo, lambda b: value >= b, "greater than or equal to"),
-                                 (xlo, lambda b: value > b, "greater than"),
-                                 (hi, lambda b: value <= b, "less than or equal to"),
-                                 (xhi, lambda b: value < b, "less than")):
+        for bound, ok, words in (
+            (lo, lambda b: value >= b, "greater than or equal to"),
+            (xlo, lambda b: value > b, "greater than"),
+            (hi, lambda b: value <= b, "less than or equal to"),
+            (xhi, lambda b: value < b, "less than"),
+        ):
             if bound is not None and bound is not False and not ok(bound):
                 self.fail(path, f"Input should be {words} {bound}")
         step = s.get("multipleOf")
@@ -153,15 +169,23 @@ class _Walk:
     def count(self, n: int, s: dict, lo: str, hi: str, what: str, unit: str, path: str) -> None:
         for key, words in ((lo, "at least"), (hi, "at most")):
             if key in s and (n < s[key] if key == lo else n > s[key]):
-                units = unit if s[key] == 1 else unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
+                units = (
+                    unit if s[key] == 1 else unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
+                )
                 self.fail(path, f"{what} should have {words} {s[key]} {units}, not {n}")
 
     def array(self, value: list[Any], s: dict[str, Any], path: str) -> list[Any]:
         self.count(len(value), s, "minItems", "maxItems", "List", "item", path)
         prefix = s.get("prefixItems", [])
-        out = [self.value(v, prefix[i] if i < len(prefix) else s.get("items", True), f"{path}.{i}".lstrip("."))
-               for i, v in enumerate(value)]
-        if s.get("uniqueItems") and len({json.dumps(v, sort_keys=True, default=str) for v in out}) < len(out):
+        out = [
+            self.value(
+                v, prefix[i] if i < len(prefix) else s.get("items", True), f"{path}.{i}".lstrip(".")
+            )
+            for i, v in enumerate(value)
+        ]
+        if s.get("uniqueItems") and len(
+            {json.dumps(v, sort_keys=True, default=str) for v in out}
+        ) < len(out):
             self.fail(path, "List items should be unique")
         return out
 
@@ -176,6 +200,7 @@ class _Walk:
                 out[key] = self.value(item, props[key], where)
             elif extra is False:
                 self.fail(where, "Extra inputs are not permitted")
+                out[key] = item  # kept, so a validator after `coerce` refuses it too
             else:
                 out[key] = self.value(item, extra, where)
         for key in s.get("required", []):
@@ -190,14 +215,22 @@ class _Walk:
 _NO = object()
 
 
-_PY_TYPES = {"string": str, "boolean": bool, "object": dict, "array": (list, tuple), "null": type(None)}
+_PY_TYPES = {
+    "string": str,
+    "boolean": bool,
+    "object": dict,
+    "array": (list, tuple),
+    "null": type(None),
+}
 
 
 def _is(value: Any, kind: str) -> bool:
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
     return isinstance(value, _PY_TYPES[kind])
 
 
@@ -210,8 +243,11 @@ def _json_type(value: Any) -> str:
 
 def _same(a: Any, b: Any) -> bool:
     """Equal as JSON values: True is not 1, but 1 is 1.0."""
-    return _json_type(a) == _json_type(b) and a == b or (
-        {_json_type(a), _json_type(b)} <= {"integer", "number"} and a == b)
+    return (
+        _json_type(a) == _json_type(b)
+        and a == b
+        or ({_json_type(a), _json_type(b)} <= {"integer", "number"} and a == b)
+    )
 
 
 def _coerce(value: Any, kind: str) -> Any:
@@ -223,13 +259,19 @@ def _coerce(value: Any, kind: str) -> Any:
             return int(value)
         if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
             return int(value.strip())
-        if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()) and float(value).is_integer():
+        if (
+            isinstance(value, str)
+            and _NUMBER_TEXT.fullmatch(value.strip())
+            and float(value).is_integer()
+        ):
             return int(float(value))
     elif kind == "number" and isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
         return int(value) if _INT_TEXT.fullmatch(value.strip()) else float(value)
     elif kind == "string" and isinstance(value, (int, float)):
         return str(value)
-    elif kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+    elif (
+        kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "false")
+    ):
         return value.strip().lower() == "true"
     elif kind in ("array", "object") and isinstance(value, str):
         try:

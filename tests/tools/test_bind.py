@@ -41,13 +41,35 @@ class Library:
 
 
 DOCS = [
-    {"name": "borrow", "description": "Borrow a book for some weeks.",
-     "parameters": {"type": "dict", "properties": {
-         "title": {"type": "string", "description": "The title."},
-         "weeks": {"type": "integer", "description": "Weeks, 1 to 4.", "minimum": 1, "maximum": 4}},
-         "required": ["title"]}},
-    {"type": "function", "function": {"name": "search", "description": "Search.", "parameters": {
-        "type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}},
+    {
+        "name": "borrow",
+        "description": "Borrow a book for some weeks.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "title": {"type": "string", "description": "The title."},
+                "weeks": {
+                    "type": "integer",
+                    "description": "Weeks, 1 to 4.",
+                    "minimum": 1,
+                    "maximum": 4,
+                },
+            },
+            "required": ["title"],
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "search",
+            "description": "Search.",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+        },
+    },
 ]
 
 
@@ -58,15 +80,28 @@ async def test_public_methods_become_tools_with_their_docstrings():
     borrow, search = box.specs
     assert borrow.description == "Borrow a book."
     assert borrow.parameters["properties"]["weeks"] == {
-        "default": 2, "description": "For how long.", "maximum": 4, "minimum": 1, "type": "integer"}
+        "default": 2,
+        "description": "For how long.",
+        "maximum": 4,
+        "minimum": 1,
+        "type": "integer",
+    }
     assert "self" not in borrow.parameters["properties"]
     assert search.parameters["properties"]["query"]["description"] == "Words of the title."
-    msg, ok = await box.call(ToolCall(id="1", name="borrow", arguments={"title": "Dune", "weeks": 3}))
+    msg, ok = await box.call(
+        ToolCall(id="1", name="borrow", arguments={"title": "Dune", "weeks": 3})
+    )
     assert ok and lib.loans == [("Dune", 3)]
     msg, ok = await box.call(ToolCall(id="2", name="search", arguments={"query": "em"}))
     assert ok and msg.content == '["Emma"]'
-    msg, ok = await box.call(ToolCall(id="3", name="borrow", arguments={"title": "Emma", "weeks": 9}))
-    assert not ok and "weeks: Input should be less than or equal to 4" in msg.content and len(lib.loans) == 1
+    msg, ok = await box.call(
+        ToolCall(id="3", name="borrow", arguments={"title": "Emma", "weeks": 9})
+    )
+    assert (
+        not ok
+        and "weeks: Input should be less than or equal to 4" in msg.content
+        and len(lib.loans) == 1
+    )
 
 
 async def test_each_instance_gets_its_own_calls():
@@ -81,7 +116,9 @@ async def test_each_instance_gets_its_own_calls():
 
 def test_methods_picks_some_and_a_missing_one_is_named():
     assert list(Toolbox.bind(Library(), methods=["search"]).tools) == ["search"]
-    with pytest.raises(TypeError, match=r"Library has no method 'renew' \(its public methods: borrow, search\)"):
+    with pytest.raises(
+        TypeError, match=r"Library has no method 'renew' \(its public methods: borrow, search\)"
+    ):
         Toolbox.bind(Library(), methods=["renew"])
     with pytest.raises(TypeError, match="methods must be a list"):
         Toolbox.bind(Library(), methods="borrow")
@@ -96,7 +133,10 @@ async def test_json_docs_describe_the_methods():
     lib = Library()
     box = Toolbox.bind(lib, docs=DOCS)
     borrow, search = box.specs
-    assert borrow.description == "Borrow a book for some weeks." and borrow.parameters["type"] == "object"
+    assert (
+        borrow.description == "Borrow a book for some weeks."
+        and borrow.parameters["type"] == "object"
+    )
     assert search.to_openai() == DOCS[1]
     # a benchmark's own ground truth passing a string where its docs say integer
     truth = ToolCall(id="1", name="borrow", arguments={"title": "Dune", "weeks": "2"})
@@ -115,18 +155,39 @@ def test_docs_and_methods_together():
         Toolbox.bind(Library(), methods=["renew"], docs=DOCS)
 
 
-@pytest.mark.parametrize("docs,message", [
-    ([{"name": "renew", "parameters": {"type": "object", "properties": {}}}],
-     "Library has no method 'renew' (its public methods: borrow, search)"),
-    ([{"name": "borrow", "parameters": {"type": "object", "properties": {"title": {}, "color": {}}}}],
-     "tool borrow: the schema has color, which borrow(title: str, weeks:"),
-    ([{"name": "search", "parameters": {"type": "object", "properties": {}}}],
-     "needs query, which the schema does not declare"),
-    ([DOCS[1], DOCS[1]], "two tool docs are named 'search'"),
-    ([{"description": "no name"}], 'a tool doc needs a "name"'),
-    ([{"name": "search", "parameters": {"type": "object", "properties": {"query": {"type": "text"}}}}],
-     "tool search: parameters.query.type: unknown type 'text'"),
-])
+@pytest.mark.parametrize(
+    "docs,message",
+    [
+        (
+            [{"name": "renew", "parameters": {"type": "object", "properties": {}}}],
+            "Library has no method 'renew' (its public methods: borrow, search)",
+        ),
+        (
+            [
+                {
+                    "name": "borrow",
+                    "parameters": {"type": "object", "properties": {"title": {}, "color": {}}},
+                }
+            ],
+            "tool borrow: the schema has color, which borrow(title: str, weeks:",
+        ),
+        (
+            [{"name": "search", "parameters": {"type": "object", "properties": {}}}],
+            "needs query, which the schema does not declare",
+        ),
+        ([DOCS[1], DOCS[1]], "two tool docs are named 'search'"),
+        ([{"description": "no name"}], 'a tool doc needs a "name"'),
+        (
+            [
+                {
+                    "name": "search",
+                    "parameters": {"type": "object", "properties": {"query": {"type": "text"}}},
+                }
+            ],
+            "tool search: parameters.query.type: unknown type 'text'",
+        ),
+    ],
+)
 def test_docs_that_do_not_match_fail_when_the_toolbox_is_built(docs, message):
     with pytest.raises(TypeError) as e:
         Toolbox.bind(Library(), docs=docs)
@@ -153,6 +214,6 @@ async def test_an_instance_attribute_callable_is_not_confused_with_the_class_met
     msg, ok = await box.call(ToolCall(id="1", name="search", arguments={"query": "x"}))
     assert ok and msg.content == '["only this instance"]'
     msg, ok = await Toolbox.bind(Library(), docs=DOCS, methods=["search"]).call(
-        ToolCall(id="2", name="search", arguments={"query": "du"}))
+        ToolCall(id="2", name="search", arguments={"query": "du"})
+    )
     assert ok and msg.content == '["Dune"]'
-

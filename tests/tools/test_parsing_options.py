@@ -27,7 +27,9 @@ def test_one_text_form_can_be_chosen():
     assert parse_tool_calls(Action(content=TAGGED), text_calls=("tags",)).calls[0].name == "f"
     json_only = parse_tool_calls(Action(content=TAGGED), text_calls=["json"])
     assert json_only.calls == [] and json_only.text == TAGGED
-    assert parse_tool_calls(Action(content=JSON_ONLY), text_calls=["json"]).calls[0].arguments == {"x": 1}
+    assert parse_tool_calls(Action(content=JSON_ONLY), text_calls=["json"]).calls[0].arguments == {
+        "x": 1
+    }
 
 
 @pytest.mark.parametrize("bad", ["tags", ("tags", "xml"), None])
@@ -37,18 +39,24 @@ def test_an_unknown_choice_is_refused(bad):
 
 
 def test_every_call_is_reported_in_order():
-    text = "".join(f'<tool_call>{{"name": "t{i}", "arguments": {{"i": {i}}}}}</tool_call>' for i in range(4))
+    text = "".join(
+        f'<tool_call>{{"name": "t{i}", "arguments": {{"i": {i}}}}}</tool_call>' for i in range(4)
+    )
     parsed = parse_tool_calls(Action(content=text))
     assert [(c.id, c.name, c.arguments) for c in parsed.calls] == [
-        (f"call_{i}", f"t{i}", {"i": i}) for i in range(4)]
+        (f"call_{i}", f"t{i}", {"i": i}) for i in range(4)
+    ]
     native = [ToolCall(id=f"n{i}", name="t", arguments={}) for i in range(3)]
     assert [c.id for c in parse_tool_calls(Action(tool_calls=native)).calls] == ["n0", "n1", "n2"]
 
 
-@pytest.mark.parametrize("answer", [
-    '{"name": "Ann Lee", "age": 34}',
-    '```json\n{"name": "Ann Lee", "email": "ann@example.com"}\n```',
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"name": "Ann Lee", "age": 34}',
+        '```json\n{"name": "Ann Lee", "email": "ann@example.com"}\n```',
+    ],
+)
 def test_a_json_answer_with_a_name_field_is_not_a_call(answer):
     parsed = parse_tool_calls(Action(content=answer))
     assert parsed.calls == [] and parsed.problems == [] and parsed.text == answer

@@ -11,7 +11,9 @@ from agentgym.tools import Tool, Toolbox, ToolCallError, tool
 
 
 @tool
-def run(command: Annotated[str, Field(min_length=1)], timeout: Annotated[int, Field(ge=1, le=300)] = 60) -> str:
+def run(
+    command: Annotated[str, Field(min_length=1)], timeout: Annotated[int, Field(ge=1, le=300)] = 60
+) -> str:
     """Run a command.
 
     Args:
@@ -23,16 +25,24 @@ def run(command: Annotated[str, Field(min_length=1)], timeout: Annotated[int, Fi
 
 def test_annotated_bounds_reach_the_schema():
     props = run.spec.parameters["properties"]
-    assert props["timeout"] == {"default": 60, "description": "Seconds before it is killed.",
-                                "maximum": 300, "minimum": 1, "type": "integer"}
+    assert props["timeout"] == {
+        "default": 60,
+        "description": "Seconds before it is killed.",
+        "maximum": 300,
+        "minimum": 1,
+        "type": "integer",
+    }
     assert props["command"]["minLength"] == 1
 
 
-@pytest.mark.parametrize("arguments,message", [
-    ({"command": "ls", "timeout": 0}, "timeout: Input should be greater than or equal to 1"),
-    ({"command": "ls", "timeout": 301}, "timeout: Input should be less than or equal to 300"),
-    ({"command": ""}, "command: String should have at least 1 character"),
-])
+@pytest.mark.parametrize(
+    "arguments,message",
+    [
+        ({"command": "ls", "timeout": 0}, "timeout: Input should be greater than or equal to 1"),
+        ({"command": "ls", "timeout": 301}, "timeout: Input should be less than or equal to 300"),
+        ({"command": ""}, "command: String should have at least 1 character"),
+    ],
+)
 def test_annotated_bounds_are_enforced(arguments, message):
     with pytest.raises(ToolCallError, match=message):
         run.validate(arguments)
@@ -40,7 +50,7 @@ def test_annotated_bounds_are_enforced(arguments, message):
         run.with_validation("lax").validate({k: str(v) for k, v in arguments.items()})
 
 
-GOOGLE = '''Book a table.
+GOOGLE = """Book a table.
 
     Tables are held for 15 minutes.
 
@@ -51,8 +61,8 @@ GOOGLE = '''Book a table.
 
     Returns:
         A confirmation.
-    '''
-NUMPY = '''Book a table.
+    """
+NUMPY = """Book a table.
 
     Tables are held for 15 minutes.
 
@@ -68,8 +78,8 @@ NUMPY = '''Book a table.
     -------
     str
         A confirmation.
-    '''
-REST = '''Book a table.
+    """
+REST = """Book a table.
 
     Tables are held for 15 minutes.
 
@@ -78,7 +88,7 @@ REST = '''Book a table.
     :type guests: int
     :param time: When, such as "19:30".
     :returns: A confirmation.
-    '''
+    """
 
 
 @pytest.mark.parametrize("doc", [GOOGLE, NUMPY, REST], ids=["google", "numpy", "rest"])
@@ -104,7 +114,9 @@ class Address(BaseModel):
     zip: str
 
 
-def paint(color: Color, sizes: tuple[int, int], to: Address, fast: bool = False, note: str = "") -> dict:
+def paint(
+    color: Color, sizes: tuple[int, int], to: Address, fast: bool = False, note: str = ""
+) -> dict:
     """Paint something."""
     return {"color": color, "sizes": sizes, "to": to, "fast": fast, "note": note}
 
@@ -115,17 +127,24 @@ GOOD = {"color": "red", "sizes": [1, 2], "to": {"street": "Main", "zip": "1"}}
 
 def test_strict_mode_converts_json_values_to_the_annotated_types():
     got = PAINT.validate(GOOD)
-    assert got["color"] is Color.RED and got["sizes"] == (1, 2) and got["to"] == Address(street="Main", zip="1")
+    assert (
+        got["color"] is Color.RED
+        and got["sizes"] == (1, 2)
+        and got["to"] == Address(street="Main", zip="1")
+    )
 
 
-@pytest.mark.parametrize("change,message,lax_accepts", [
-    ({"sizes": ["1", 2]}, "sizes.0: Input should be a valid integer", True),
-    ({"fast": "true"}, "fast: Input should be a valid boolean", True),
-    ({"note": 5}, "note: Input should be a valid string", True),
-    ({"fast": 1}, "fast: Input should be a valid boolean", False),  # 1 is not obviously True
-    ({"color": "green"}, "color: Input should be 'red' or 'blue'", False),
-    ({"to": {"street": "Main"}}, "to.zip: Field required", False),
-])
+@pytest.mark.parametrize(
+    "change,message,lax_accepts",
+    [
+        ({"sizes": ["1", 2]}, "sizes.0: Input should be a valid integer", True),
+        ({"fast": "true"}, "fast: Input should be a valid boolean", True),
+        ({"note": 5}, "note: Input should be a valid string", True),
+        ({"fast": 1}, "fast: Input should be a valid boolean", False),  # 1 is not obviously True
+        ({"color": "green"}, "color: Input should be 'red' or 'blue'", False),
+        ({"to": {"street": "Main"}}, "to.zip: Field required", False),
+    ],
+)
 def test_strict_mode_refuses_what_lax_mode_coerces(change, message, lax_accepts):
     with pytest.raises(ToolCallError, match=message):
         PAINT.validate({**GOOD, **change})
@@ -138,10 +157,14 @@ def test_strict_mode_refuses_what_lax_mode_coerces(change, message, lax_accepts)
 
 
 def test_lax_mode_coerces_to_the_declared_types():
-    got = PAINT.with_validation("lax").validate({**GOOD, "sizes": ["1", 2.0], "fast": "true", "note": 5})
+    got = PAINT.with_validation("lax").validate(
+        {**GOOD, "sizes": ["1", 2.0], "fast": "true", "note": 5}
+    )
     assert got["sizes"] == (1, 2) and got["fast"] is True and got["note"] == "5"
     with pytest.raises(ToolCallError, match="sizes.0: Input should be a valid integer"):
         PAINT.with_validation("lax").validate({**GOOD, "sizes": ["one", 2]})
+    with pytest.raises(ToolCallError, match="colour: Extra inputs are not permitted"):
+        PAINT.with_validation("lax").validate({**GOOD, "colour": "red"})
 
 
 def test_validate_false_passes_arguments_through():
