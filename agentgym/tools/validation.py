@@ -122,10 +122,12 @@ class _Walk:
         real = [
             (o, p) for o, p in attempts if not (isinstance(o, dict) and o.get("type") == "null")
         ]
-        if len({json.dumps(o, sort_keys=True, default=str) for o, _ in real}) == 1:
-            self.problems.extend(real[0][1])  # Optional[X]: X's problems are the useful ones
+        last = {json.dumps(o, sort_keys=True, default=str): p for o, p in real}  # lax try last
+        if len(last) == 1:
+            self.problems.extend(*last.values())  # Optional[X]: X's problems are the useful ones
         else:
-            self.fail(path, "Input should match one of the allowed shapes")
+            shapes = "; ".join(dict.fromkeys(p[0][1] for p in last.values()))
+            self.fail(path, f"Input should match one of the allowed shapes ({shapes})")
         return value
 
     def member(self, value: Any, allowed: list[Any], path: str, prefix: str) -> Any:

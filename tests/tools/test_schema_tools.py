@@ -157,6 +157,22 @@ def test_an_exact_match_of_a_union_beats_a_coerced_one():
         validate="lax",
     )
     assert tool.validate({"x": "3"}) == {"x": "3"} and tool.validate({"x": 3}) == {"x": 3}
+    with pytest.raises(ToolCallError) as e:
+        tool.validate({"x": [3]})
+    assert (
+        "x: Input should match one of the allowed shapes (Input should be a valid integer; "
+        "Input should be a valid string)" in str(e.value)
+    )
+    optional = Tool.from_schema(
+        {
+            "type": "object",
+            "properties": {"n": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}},
+        },
+        lambda n=None: n,
+        name="t",
+    )
+    with pytest.raises(ToolCallError, match="n: Input should be greater than or equal to 1$"):
+        optional.validate({"n": 0})
 
 
 def test_validate_false_passes_arguments_as_given_but_the_call_must_fit_the_function():
