@@ -137,12 +137,15 @@ class Tool:
         return cls(name, str(description), fn, parameters, mode)
 
     def with_validation(self, validate: Validation) -> Tool:
-        return dataclasses.replace(self, validation=validation_mode(validate))
+        return self._replaced(validation=validation_mode(validate))
 
     def with_fn(self, fn: Callable[..., Any]) -> Tool:
         """The same tool calling another callable of the same signature (another object's)."""
-        other = dataclasses.replace(self, fn=fn)
-        for cached in ("spec", "bound_names"):  # the same for the same signature
+        return self._replaced(fn=fn)
+
+    def _replaced(self, **changes: Any) -> Tool:
+        other = dataclasses.replace(self, **changes)
+        for cached in ("spec", "bound_names"):  # neither depends on the mode or on which object
             if cached in self.__dict__:
                 other.__dict__[cached] = self.__dict__[cached]
         return other
