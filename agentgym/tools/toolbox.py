@@ -59,6 +59,18 @@ class Toolbox:
             self._specs = [t.spec for t in self.tools.values()]
         return list(self._specs)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Toolbox:
+        return self  # nothing in it changes, so a forked env shares it
+
+    def __copy__(self) -> Toolbox:
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"tools": dict(self.tools)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.tools, self._specs = MappingProxyType(state["tools"]), None
+
     def __iter__(self) -> Iterator[Tool]:
         return iter(self.tools.values())
 

@@ -1,6 +1,8 @@
 """Typed-function tools: Annotated bounds, docstring styles, validation modes, cached specs."""
 
+import copy
 import enum
+import pickle
 from typing import Annotated, Literal
 
 import pytest
@@ -218,3 +220,12 @@ def test_specs_are_built_once_and_shared():
     assert len(second) == 2 and all(a is b for a, b in zip(first[:2], second, strict=True))
     with pytest.raises(TypeError):
         box.tools["other"] = pick  # read-only, so the cache cannot go stale
+
+
+def test_a_toolbox_is_shared_by_copies_and_survives_pickling():
+    box = Toolbox([run])
+    assert copy.deepcopy({"box": box})["box"] is box and copy.copy(box) is box
+    again = pickle.loads(
+        pickle.dumps(Toolbox([Tool.from_schema({"type": "object"}, print, name="p")]))
+    )
+    assert list(again.tools) == ["p"] and again.specs[0].name == "p"
