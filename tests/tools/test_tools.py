@@ -7,7 +7,9 @@ from agentgym.tools import Toolbox, ToolCallError, parse_tool_calls, tool
 
 
 @tool
-def find_order(order_id: str, status: Literal["pending", "delivered"] = "pending", limit: int = 3, *, db=None) -> dict:
+def find_order(
+    order_id: str, status: Literal["pending", "delivered"] = "pending", limit: int = 3, *, db=None
+) -> dict:
     """Find an order by id.
 
     Args:
@@ -35,7 +37,9 @@ def test_schema_comes_from_hints_and_docstring():
 
 
 def test_validation_errors_say_what_is_wrong():
-    with pytest.raises(ToolCallError, match="invalid arguments for find_order: order_id: Field required"):
+    with pytest.raises(
+        ToolCallError, match="invalid arguments for find_order: order_id: Field required"
+    ):
         find_order.validate({})
     with pytest.raises(ToolCallError, match="status: Input should be 'pending' or 'delivered'"):
         find_order.validate({"order_id": "1", "status": "lost"})
@@ -50,7 +54,9 @@ def test_tools_reject_varargs():
 
 async def test_toolbox_runs_calls_with_bound_arguments_and_reports_errors():
     box = Toolbox([find_order])
-    msg, ok = await box.call(ToolCall(id="1", name="find_order", arguments={"order_id": "#W1"}), db="conn")
+    msg, ok = await box.call(
+        ToolCall(id="1", name="find_order", arguments={"order_id": "#W1"}), db="conn"
+    )
     assert ok and '"db": "conn"' in msg.content and msg.tool_call_id == "1"
     msg, ok = await box.call(ToolCall(id="2", name="find_ordr", arguments={}), db=None)
     assert not ok and "unknown tool 'find_ordr'. Did you mean find_order?" in msg.content
@@ -62,7 +68,10 @@ def test_parse_native_calls_first():
 
 
 def test_parse_hermes_blocks():
-    text = 'Let me look.\n<tool_call>\n{"name": "f", "arguments": {"x": 1}}\n</tool_call>\n<tool_call>{"name": "g", "arguments": "{\\"y\\": 2}"}</tool_call>'
+    text = (
+        'Let me look.\n<tool_call>\n{"name": "f", "arguments": {"x": 1}}\n</tool_call>\n'
+        '<tool_call>{"name": "g", "arguments": "{\\"y\\": 2}"}</tool_call>'
+    )
     parsed = parse_tool_calls(Action(content=text))
     assert [(c.name, c.arguments) for c in parsed.calls] == [("f", {"x": 1}), ("g", {"y": 2})]
     assert parsed.text == "Let me look." and not parsed.problems
@@ -73,22 +82,35 @@ def test_parse_unclosed_hermes_block_from_a_truncated_generation():
     assert parsed.calls[0].name == "f"
 
 
-@pytest.mark.parametrize("text", [
-    '{"name": "f", "arguments": {"x": 1}}',
-    '```json\n{"name": "f", "arguments": {"x": 1}}\n```',
-    '{"function": {"name": "f", "arguments": "{\\"x\\": 1}"}}',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "f", "arguments": {"x": 1}}',
+        '```json\n{"name": "f", "arguments": {"x": 1}}\n```',
+        '{"function": {"name": "f", "arguments": "{\\"x\\": 1}"}}',
+    ],
+)
 def test_parse_json_text(text):
     parsed = parse_tool_calls(Action(content=text))
-    assert parsed.calls[0].name == "f" and parsed.calls[0].arguments == {"x": 1} and parsed.text is None
+    assert (
+        parsed.calls[0].name == "f"
+        and parsed.calls[0].arguments == {"x": 1}
+        and parsed.text is None
+    )
 
 
-@pytest.mark.parametrize("text,problem", [
-    ("<tool_call>{oops</tool_call>", "could not read <tool_call> block 1"),
-    ('<tool_call>{"arguments": {}}</tool_call>', 'needs a "name"'),
-    ('<tool_call>{"name": "f", "arguments": [1]}</tool_call>', '"arguments" must be a JSON object'),
-    ('{"name": "f", "arguments": ', "could not read the tool call"),
-])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("<tool_call>{oops</tool_call>", "could not read <tool_call> block 1"),
+        ('<tool_call>{"arguments": {}}</tool_call>', 'needs a "name"'),
+        (
+            '<tool_call>{"name": "f", "arguments": [1]}</tool_call>',
+            '"arguments" must be a JSON object',
+        ),
+        ('{"name": "f", "arguments": ', "could not read the tool call"),
+    ],
+)
 def test_malformed_calls_become_problems(text, problem):
     parsed = parse_tool_calls(Action(content=text))
     assert not parsed.calls and problem in parsed.problems[0]
