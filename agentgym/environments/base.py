@@ -19,8 +19,6 @@ what ends an episode (`ends_episode`) and scoring (`score`).
 
 from __future__ import annotations
 
-import inspect
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -29,7 +27,6 @@ from agentgym.core.types import Action, Message, Reward, Task, ToolCall, ToolSpe
 from agentgym.tools import Toolbox, parse_tool_calls
 from agentgym.users import User, UserTurn, respond
 
-_KEYWORD_ONLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tool fn -> bound params
 PARSE_HINT = ('Write a tool call as <tool_call>{"name": "<tool>", "arguments": {...}}</tool_call>, '
               "or use native tool calls.")
 
@@ -127,7 +124,7 @@ class ToolEnv(Env):
                 out.append(Message(role="tool", tool_call_id=call.id, name=call.name,
                                    content=f"Not run: {skip}."))
                 continue
-            message, ok = await self.toolbox.call(call, **self._bound(call.name))
+            message, ok = await self.toolbox.call(call, **self.tool_context())
             result = CallResult(call, message, ok)
             turn.results.append(result)
             turn.ended |= self.ends_episode(result)
@@ -145,18 +142,6 @@ class ToolEnv(Env):
         reward = await self.step_reward(turn)
         self._count_turn_steps(turn)
         return out, reward, turn.ended or bool(turn.user_reply and turn.user_reply.done)
-
-    def _bound(self, name: str) -> dict[str, Any]:
-        """The part of `tool_context()` that this tool takes (its keyword-only parameters)."""
-        context = self.tool_context()
-        tool = self.toolbox.tools.get(name)
-        if tool is None or not context:
-            return {}
-        wanted = _KEYWORD_ONLY.get(tool.fn)
-        if wanted is None:
-            params = inspect.signature(tool.fn).parameters.values()
-            wanted = _KEYWORD_ONLY[tool.fn] = {p.name for p in params if p.kind is p.KEYWORD_ONLY}
-        return {k: v for k, v in context.items() if k in wanted}
 
     def _numbered(self, calls: list[ToolCall], native: bool) -> list[ToolCall]:
         """Ids the agent can match results by: native ids kept when present and unique in the

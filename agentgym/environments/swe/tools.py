@@ -136,4 +136,4 @@ async def submit(*, bench: Workbench) -> str:
 
 
 def swe_toolbox() -> Toolbox:
-    return Toolbox([bash, str_replace_editor, search, submit])
+    return Toolbox([bash, str_replace_editor, search, submit], validate="lax")

@@ -61,7 +61,7 @@ class BrowserEnv(ToolEnv):
         max_chars: int = 12_000,
         action_timeout_ms: int = 10_000,
     ):
-        super().__init__(tasks, max_steps=max_steps, toolbox=Toolbox(BROWSER_TOOLS))
+        super().__init__(tasks, max_steps=max_steps, toolbox=Toolbox(BROWSER_TOOLS, validate="lax"))
         self.screenshot = screenshot
         self.max_chars = max_chars
         self.action_timeout_ms = action_timeout_ms
