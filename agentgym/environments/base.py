@@ -11,7 +11,8 @@ A turn, the same in every env built on it:
    after a call that ended the episode, get a "Not run: ..." tool message;
 3. calls that could not be read are reported in one "[environment] Error: ..." message;
 4. a turn with text and no call goes to the `user`, whose answer is the next message (`done` ends
-   the episode); with no user, `no_call_reply` nudges the agent instead.
+   the episode); with no user, `no_call_reply` nudges the agent instead, and when that is None
+   the text is the agent's final answer: the episode ends.
 `max_steps_per_turn` cuts an episode whose agent takes that many steps without handing the turn
 back to the user. Families keep their tools, state (`tool_context`), step rewards (`step_reward`),
 what ends an episode (`ends_episode`) and scoring (`score`).
@@ -58,11 +59,12 @@ class ToolEnv(Env):
     """An env whose agent acts through tools and talks to a user. Subclasses set `toolbox` and
     implement `_start(task, seed)` (fresh state, opening messages) and `score()`."""
 
-    #: read calls written in text (Hermes/Qwen `<tool_call>` blocks, a JSON call); off: native only
-    text_tool_calls: ClassVar[bool] = True
+    #: read calls written in text: True (Hermes/Qwen `<tool_call>` blocks and a JSON call), False
+    #: (native calls only: text that looks like a call stays text), or a subset of ("tags", "json")
+    text_tool_calls: ClassVar[bool | tuple[str, ...]] = True
     #: at most this many calls run per turn (1 = one call per turn); None: no limit
     max_calls_per_turn: ClassVar[int | None] = None
-    #: what the agent is told when it writes text and there is no user (None: nothing)
+    #: what the agent is told when it writes text and there is no user (None: the text ends the episode)
     no_call_reply: ClassVar[str | None] = "Please continue by calling one of the tools."
     parse_hint: ClassVar[str] = PARSE_HINT
     fork_shared = ("toolbox",)
@@ -111,7 +113,7 @@ class ToolEnv(Env):
         return await self._start(task, seed)
 
     async def _step(self, action: Action) -> tuple[list[Message], Reward, bool]:
-        parsed = parse_tool_calls(action)
+        parsed = parse_tool_calls(action, text_calls=self.text_tool_calls)
         calls = self._numbered(parsed.calls, native=bool(action.tool_calls))
         text = parsed.text if (calls or parsed.problems) else action.content
         out = [Message(role="assistant", content=text, tool_calls=calls)]
@@ -138,6 +140,8 @@ class ToolEnv(Env):
                 out.append(Message(role="user", content=turn.user_reply.text))
             elif self.no_call_reply:
                 out.append(Message(role="user", content=f"[environment] {self.no_call_reply}"))
+            else:
+                turn.ended = True
         await self.after_turn(turn, out)
         reward = await self.step_reward(turn)
         self._count_turn_steps(turn)
