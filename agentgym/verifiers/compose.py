@@ -1,0 +1,150 @@
+"""Verifiers made of verifiers: a weighted hybrid, and the first decisive verdict of a chain.
+
+A composite is privileged if any part is (it reads what its parts read), and scores steps only
+if every part does. Each part is given only what it may see of the task (`task_for`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from agentgym.core.env import Env
+from agentgym.core.errors import UserInputError
+from agentgym.core.types import Episode, Reward, Task
+from agentgym.verifiers.base import Verifier, task_for
+
+
+def _labels(parts: Sequence[Verifier]) -> list[str]:
+    """A distinct label per part, for components (`judge`, `judge#2`, ...)."""
+    seen: dict[str, int] = {}
+    out = []
+    for part in parts:
+        base = part.name or type(part).__name__
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return out
+
+
+class _Composite(Verifier):
+    def __init__(self, parts: Sequence[Verifier]):
+        if not parts:
+            raise UserInputError(f"{self.name} needs at least one verifier")
+        for part in parts:
+            if not isinstance(part, Verifier):
+                raise UserInputError(f"{self.name}: {part!r} is not a Verifier")
+        self.parts = list(parts)
+        self.labels = _labels(self.parts)
+        self.task_fields = tuple(sorted({f for p in self.parts for f in p.task_fields}))
+        self.scores_steps = all(p.scores_steps for p in self.parts)
+
+    @property
+    def privileged(self) -> bool:
+        return any(p.privileged for p in self.parts)
+
+    def describe(self) -> str:
+        inner = ", ".join(p.describe() for p in self.parts)
+        return f"{self.name}[{inner}]"
+
+
+def _merge(label: str, reward: Reward, into: dict[str, float]) -> None:
+    into[label] = reward.value
+    for key, value in reward.components.items():
+        into[f"{label}.{key}"] = value
+
+
+class Hybrid(_Composite):
+    """The weighted mean of its parts' values; every part's value and components are kept."""
+
+    name = "hybrid"
+
+    def __init__(self, parts: Sequence[Verifier], weights: Sequence[float] | None = None):
+        super().__init__(parts)
+        weights = [1.0] * len(self.parts) if weights is None else [float(w) for w in weights]
+        if len(weights) != len(self.parts):
+            raise UserInputError(f"hybrid: {len(self.parts)} verifiers but {len(weights)} weights")
+        if any(w < 0 or not math.isfinite(w) for w in weights) or sum(weights) <= 0:
+            raise UserInputError(f"hybrid: weights must be finite, >= 0, not all 0: {weights}")
+        self.weights = weights
+
+    def _combine(self, rewards: list[Reward]) -> Reward:
+        total = sum(self.weights)
+        value = sum(w * r.value for w, r in zip(self.weights, rewards)) / total
+        components: dict[str, float] = {}
+        for label, reward in zip(self.labels, rewards):
+            _merge(label, reward, components)
+        explanation = "; ".join(f"{label} ({w:g}): {r.value:.3f} {r.explanation}".strip()
+                                for label, w, r in zip(self.labels, self.weights, rewards))
+        return Reward(value=value, components=components, explanation=explanation, source=self.name)
+
+    async def score_episode(self, episode: Episode, task: Task, env: Env | None = None) -> Reward:
+        # in turn, not at once: parts may share the live env (one sandbox, one browser page)
+        rewards = [await p.score_episode(episode, task_for(p, task), env) for p in self.parts]
+        return self._combine(rewards)
+
+    async def score_step(self, episode: Episode, index: int, task: Task, env: Env | None = None) -> Reward:
+        if not self.scores_steps:
+            return await super().score_step(episode, index, task, env)
+        rewards = [await p.score_step(episode, index, task_for(p, task), env) for p in self.parts]
+        return self._combine(rewards)
+
+
+class FirstDecisive(_Composite):
+    """Asks its parts in order; the first decisive verdict wins (the last part always decides).
+
+    A verdict is decisive when its value is >= `accept` or <= `reject`, and its component
+    `unless` (if named) is not set: e.g. an execution verdict on a patch flagged `suspicious`
+    is passed on to the next part for a second opinion.
+    """
+
+    name = "first_decisive"
+
+    def __init__(self, parts: Sequence[Verifier], accept: float = 1.0, reject: float = 0.0,
+                 unless: str | None = None):
+        super().__init__(parts)
+        if reject > accept:
+            raise UserInputError(f"first_decisive: reject ({reject}) is above accept ({accept})")
+        self.accept, self.reject, self.unless = accept, reject, unless
+
+    def decisive(self, reward: Reward) -> bool:
+        if self.unless and reward.components.get(self.unless, 0.0) > 0:
+            return False
+        return reward.value >= self.accept or reward.value <= self.reject
+
+    def _decided(self, label: str, reward: Reward, asked: dict[str, float]) -> Reward:
+        components = dict(asked)
+        _merge(label, reward, components)
+        explanation = f"decided by {label}: {reward.explanation}".strip()
+        return Reward(value=reward.value, components=components, explanation=explanation,
+                      source=self.name)
+
+    async def score_episode(self, episode: Episode, task: Task, env: Env | None = None) -> Reward:
+        asked: dict[str, float] = {}
+        for i, (label, part) in enumerate(zip(self.labels, self.parts)):
+            reward = await part.score_episode(episode, task_for(part, task), env)
+            if self.decisive(reward) or i == len(self.parts) - 1:
+                return self._decided(label, reward, asked)
+            _merge(label, reward, asked)
+        raise AssertionError("unreachable: the last part always decides")
+
+    async def score_step(self, episode: Episode, index: int, task: Task, env: Env | None = None) -> Reward:
+        if not self.scores_steps:
+            return await super().score_step(episode, index, task, env)
+        asked: dict[str, float] = {}
+        for i, (label, part) in enumerate(zip(self.labels, self.parts)):
+            reward = await part.score_step(episode, index, task_for(part, task), env)
+            if self.decisive(reward) or i == len(self.parts) - 1:
+                return self._decided(label, reward, asked)
+            _merge(label, reward, asked)
+        raise AssertionError("unreachable: the last part always decides")
+
+
+def hybrid(parts: Sequence[Verifier], weights: Sequence[float] | None = None) -> Hybrid:
+    """A weighted mean of verifiers (equal weights by default)."""
+    return Hybrid(parts, weights)
+
+
+def first_decisive(parts: Sequence[Verifier], accept: float = 1.0, reject: float = 0.0,
+                   unless: str | None = None) -> FirstDecisive:
+    """The first decisive verdict of a chain of verifiers."""
+    return FirstDecisive(parts, accept, reject, unless)
