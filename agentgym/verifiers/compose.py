@@ -10,9 +10,8 @@ import math
 from collections.abc import Sequence
 
 from agentgym.core.env import Env
-from agentgym.core.errors import UserInputError
 from agentgym.core.types import Episode, Reward, Task
-from agentgym.verifiers.base import Verifier, task_for
+from agentgym.verifiers.base import Verifier, VerifierSpecError, task_for
 
 
 def _labels(parts: Sequence[Verifier]) -> list[str]:
@@ -29,10 +28,10 @@ def _labels(parts: Sequence[Verifier]) -> list[str]:
 class _Composite(Verifier):
     def __init__(self, parts: Sequence[Verifier]):
         if not parts:
-            raise UserInputError(f"{self.name} needs at least one verifier")
+            raise VerifierSpecError(f"{self.name} needs at least one verifier")
         for part in parts:
             if not isinstance(part, Verifier):
-                raise UserInputError(f"{self.name}: {part!r} is not a Verifier")
+                raise VerifierSpecError(f"{self.name}: {part!r} is not a Verifier")
         self.parts = list(parts)
         self.labels = _labels(self.parts)
         self.task_fields = tuple(sorted({f for p in self.parts for f in p.task_fields}))
@@ -62,19 +61,19 @@ class Hybrid(_Composite):
         super().__init__(parts)
         weights = [1.0] * len(self.parts) if weights is None else [float(w) for w in weights]
         if len(weights) != len(self.parts):
-            raise UserInputError(f"hybrid: {len(self.parts)} verifiers but {len(weights)} weights")
+            raise VerifierSpecError(f"hybrid: {len(self.parts)} verifiers but {len(weights)} weights")
         if any(w < 0 or not math.isfinite(w) for w in weights) or sum(weights) <= 0:
-            raise UserInputError(f"hybrid: weights must be finite, >= 0, not all 0: {weights}")
+            raise VerifierSpecError(f"hybrid: weights must be finite, >= 0, not all 0: {weights}")
         self.weights = weights
 
     def _combine(self, rewards: list[Reward]) -> Reward:
         total = sum(self.weights)
-        value = sum(w * r.value for w, r in zip(self.weights, rewards)) / total
+        value = sum(w * r.value for w, r in zip(self.weights, rewards, strict=True)) / total
         components: dict[str, float] = {}
-        for label, reward in zip(self.labels, rewards):
+        for label, reward in zip(self.labels, rewards, strict=True):
             _merge(label, reward, components)
         explanation = "; ".join(f"{label} ({w:g}): {r.value:.3f} {r.explanation}".strip()
-                                for label, w, r in zip(self.labels, self.weights, rewards))
+                                for label, w, r in zip(self.labels, self.weights, rewards, strict=True))
         return Reward(value=value, components=components, explanation=explanation, source=self.name)
 
     async def score_episode(self, episode: Episode, task: Task, env: Env | None = None) -> Reward:
@@ -103,7 +102,7 @@ class FirstDecisive(_Composite):
                  unless: str | None = None):
         super().__init__(parts)
         if reject > accept:
-            raise UserInputError(f"first_decisive: reject ({reject}) is above accept ({accept})")
+            raise VerifierSpecError(f"first_decisive: reject ({reject}) is above accept ({accept})")
         self.accept, self.reject, self.unless = accept, reject, unless
 
     def decisive(self, reward: Reward) -> bool:
@@ -120,7 +119,7 @@ class FirstDecisive(_Composite):
 
     async def score_episode(self, episode: Episode, task: Task, env: Env | None = None) -> Reward:
         asked: dict[str, float] = {}
-        for i, (label, part) in enumerate(zip(self.labels, self.parts)):
+        for i, (label, part) in enumerate(zip(self.labels, self.parts, strict=True)):
             reward = await part.score_episode(episode, task_for(part, task), env)
             if self.decisive(reward) or i == len(self.parts) - 1:
                 return self._decided(label, reward, asked)
@@ -131,7 +130,7 @@ class FirstDecisive(_Composite):
         if not self.scores_steps:
             return await super().score_step(episode, index, task, env)
         asked: dict[str, float] = {}
-        for i, (label, part) in enumerate(zip(self.labels, self.parts)):
+        for i, (label, part) in enumerate(zip(self.labels, self.parts, strict=True)):
             reward = await part.score_step(episode, index, task_for(part, task), env)
             if self.decisive(reward) or i == len(self.parts) - 1:
                 return self._decided(label, reward, asked)

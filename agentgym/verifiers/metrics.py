@@ -10,8 +10,8 @@ from pydantic import BaseModel
 def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     """The chance that a random success scores above a random failure (ties count half);
     None when there are no successes or no failures."""
-    positives = [s for s, y in zip(scores, labels) if y]
-    negatives = [s for s, y in zip(scores, labels) if not y]
+    positives = [s for s, y in zip(scores, labels, strict=True) if y]
+    negatives = [s for s, y in zip(scores, labels, strict=True) if not y]
     if not positives or not negatives:
         return None
     # rank-sum (Mann-Whitney U) with average ranks for ties: O(n log n)
@@ -25,7 +25,7 @@ def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
         for k in range(i, j + 1):
             ranks[order[k]] = (i + j) / 2 + 1
         i = j + 1
-    rank_sum = sum(r for r, y in zip(ranks, labels) if y)
+    rank_sum = sum(r for r, y in zip(ranks, labels, strict=True) if y)
     n_pos, n_neg = len(positives), len(negatives)
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
@@ -46,10 +46,10 @@ def agreement(scores: Sequence[float], labels: Sequence[bool], threshold: float 
     if len(scores) != len(labels) or not scores:
         raise ValueError("agreement needs as many scores as labels, at least one")
     predicted = [s >= threshold for s in scores]
-    tp = sum(p and y for p, y in zip(predicted, labels))
-    fp = sum(p and not y for p, y in zip(predicted, labels))
-    fn = sum(y and not p for p, y in zip(predicted, labels))
-    correct = sum(p == y for p, y in zip(predicted, labels))
+    tp = sum(p and y for p, y in zip(predicted, labels, strict=True))
+    fp = sum(p and not y for p, y in zip(predicted, labels, strict=True))
+    fn = sum(y and not p for p, y in zip(predicted, labels, strict=True))
+    correct = sum(p == y for p, y in zip(predicted, labels, strict=True))
     return Agreement(
         n=len(scores), positives=sum(labels), threshold=threshold,
         accuracy=correct / len(scores),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 import zlib
 from pathlib import Path
@@ -30,7 +29,7 @@ def _hashed_features(text: str, buckets: int, recent_chars: int) -> tuple[torch.
     counts: dict[int, float] = {}
     for space, part in (("a", text), ("r", text[-recent_chars:])):
         toks = _tokens(part)
-        for gram in [*toks, *(f"{a} {b}" for a, b in zip(toks, toks[1:]))]:
+        for gram in [*toks, *(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))]:
             index = zlib.crc32(f"{space}:{gram}".encode()) % buckets
             counts[index] = counts.get(index, 0.0) + 1.0
     weights = torch.log1p(torch.tensor(list(counts.values()), dtype=torch.float32))

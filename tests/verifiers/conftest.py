@@ -11,6 +11,21 @@ from agentgym.policies._episode import turn_index
 from agentgym.rollout.runner import run_episode
 
 
+def _register_counter30() -> None:
+    from agentgym.core.errors import RegistrationError
+    from tests.core.counter_env import CounterEnv, counter_tasks
+    from tests.verifiers.counter_episodes import ENV_ID
+
+    try:
+        agentgym.register(ENV_ID, lambda **kw: CounterEnv(counter_tasks(30), **kw),
+                          description="counter env with 30 targets (verifier tests)")
+    except RegistrationError:
+        pass
+
+
+_register_counter30()
+
+
 class ClosingWith:
     """Plays a task's reference solution but ends with its own final message (`closing`)."""
 

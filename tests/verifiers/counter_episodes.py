@@ -12,6 +12,7 @@ from agentgym.policies._episode import EpisodeSlot, turn_index
 from agentgym.rollout.runner import run_episode
 from tests.core.counter_env import CounterEnv, counter_tasks
 
+ENV_ID = "test/Counter30-v0"  # registered in tests/verifiers/conftest.py
 HABITS = ("careful", "careful", "overshoot", "reckless", "quitter")
 
 
@@ -55,7 +56,7 @@ async def counter_episodes(n_tasks: int = 30, samples: int = 8, seed: int = 0) -
     for task in tasks:
         for sample in range(samples):
             env = CounterEnv(tasks)
-            env.env_id = "test/Counter-v0"
+            env.env_id = ENV_ID
             episodes.append(await run_episode(env, agent, task.id, sample=sample, seed=0))
     return episodes
 
