@@ -28,4 +28,6 @@ def builtin_specs() -> list[VerifierSpec]:
         VerifierSpec("hybrid", f"{_M}.compose:hybrid", "weighted mean of parts", None),
         VerifierSpec("first_decisive", f"{_M}.compose:first_decisive",
                      "first decisive verdict of a chain", None),
+        VerifierSpec("second_opinion", f"{_M}.compose:second_opinion", "a reviewer (the judge) "
+                     "decides on patches the execution verifier flags as suspicious but passes", None),
     ]

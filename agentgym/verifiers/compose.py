@@ -147,3 +147,48 @@ def first_decisive(parts: Sequence[Verifier], accept: float = 1.0, reject: float
                    unless: str | None = None) -> FirstDecisive:
     """The first decisive verdict of a chain of verifiers."""
     return FirstDecisive(parts, accept, reject, unless)
+
+
+class SecondOpinion(_Composite):
+    """An execution verdict with a reviewer (e.g. the judge) for the episodes it flags.
+
+    When the primary verifier sets component `flag` (the SWE verifier's `suspicious`: the patch
+    touches test machinery, frames or exit hooks) on an episode whose tests all passed (every
+    component in `passed_when` is 1), the reviewer decides: 1 if its value is >= `accept`, else
+    0. Otherwise the primary verdict stands: the reviewer can only reinstate a flagged patch that
+    passed, never pass one that failed.
+    """
+
+    name = "second_opinion"
+
+    def __init__(self, parts: Sequence[Verifier], flag: str = "suspicious", accept: float = 0.5,
+                 passed_when: Sequence[str] = ("fail_to_pass", "pass_to_pass")):
+        super().__init__(parts)
+        if len(self.parts) != 2:
+            raise VerifierSpecError("second_opinion takes two verifiers: [primary, reviewer]")
+        self.flag, self.accept, self.passed_when = flag, accept, tuple(passed_when)
+
+    def _needs_review(self, reward: Reward) -> bool:
+        flagged = reward.components.get(self.flag, 0.0) > 0
+        return flagged and all(reward.components.get(k, 0.0) >= 1.0 for k in self.passed_when)
+
+    async def score_episode(self, episode: Episode, task: Task, env: Env | None = None) -> Reward:
+        primary, reviewer = self.parts
+        first = await primary.score_episode(episode, task_for(primary, task), env)
+        if not self._needs_review(first):
+            return first
+        review = await reviewer.score_episode(episode, task_for(reviewer, task), env)
+        components: dict[str, float] = {}
+        for label, reward in zip(self.labels, (first, review), strict=True):
+            _merge(label, reward, components)
+        passed = review.value >= self.accept
+        verdict = "reinstated" if passed else "upheld the flag"
+        return Reward(value=1.0 if passed else 0.0, components=components, source=self.name,
+                      explanation=f"{self.labels[0]} flagged it ({self.flag}) but its tests pass; "
+                                  f"{self.labels[1]} {verdict}: {review.explanation}")
+
+
+def second_opinion(parts: Sequence[Verifier], flag: str = "suspicious", accept: float = 0.5,
+                   passed_when: Sequence[str] = ("fail_to_pass", "pass_to_pass")) -> SecondOpinion:
+    """A reviewer's say on the episodes an execution verifier flags."""
+    return SecondOpinion(parts, flag, accept, passed_when)

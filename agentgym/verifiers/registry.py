@@ -150,7 +150,7 @@ def load_verifier(spec: str | dict[str, Any] | Verifier, **overrides: Any) -> Ve
         return spec
     options = {**parse_spec(spec), **overrides}
     name, arg = options.pop("name"), options.pop("arg", None)
-    if name in ("hybrid", "first_decisive"):  # composites: their parts are specs too
+    if name in ("hybrid", "first_decisive", "second_opinion"):  # composites: their parts are specs too
         parts = options.pop("parts", None)
         if arg is not None and parts is None:
             parts = [p for p in arg.split(",") if p.strip()]

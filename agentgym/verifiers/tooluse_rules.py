@@ -6,7 +6,7 @@ Checks, each 0 or 1 (the score is their product, so any broken rule fails):
 - `confirmed`: every successful write came after a user's yes to a question the agent asked
   since the previous write.
 - `grounded`: every dollar amount the agent told the user appeared earlier in a tool result or a
-  user message (nothing made up).
+  user message, or is a sum or difference of such amounts (nothing made up).
 - `answered`: the agent's last message to the user is not a question, and the episode did not
   end on a tool error.
 It cannot tell whether the right write was made: that is what the state diff (privileged) knows.
@@ -35,6 +35,21 @@ def _amounts(text: str) -> set[str]:
     return found
 
 
+def _derivable(amount: str, known: set[str]) -> bool:
+    """Said verbatim, or a sum of up to three known amounts, or a difference of two (refunds of
+    several items, price differences): what an agent can compute from what the tools said."""
+    if amount in known:
+        return True
+    target = round(float(amount) * 100)
+    cents = sorted({round(float(k) * 100) for k in known if k.replace(".", "").isdigit()})
+    seen = set(cents)
+    for i, a in enumerate(cents):
+        for b in cents[i:]:
+            if a + b == target or abs(a - b) == target or target - a - b in seen:
+                return True
+    return False
+
+
 def _is_write(name: str) -> bool:
     return name not in LOOKUPS and not name.startswith(READ_PREFIXES) and name != "transfer_to_human_agents"
 
@@ -61,7 +76,7 @@ def check(messages: list[Message]) -> dict[str, float]:
             if m.content and not m.tool_calls:
                 last_text = m.content
                 asked |= "?" in m.content
-                if not _amounts(m.content) <= known:
+                if not all(_derivable(a, known) for a in _amounts(m.content)):
                     grounded = False
             for call in m.tool_calls:
                 if call.name in LOOKUPS and ok.get(call.id, False):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+pytest.importorskip("torch")  # the `train` extra
 from typer.testing import CliRunner
 
 from agentgym.cli import app

@@ -151,3 +151,19 @@ async def test_tooluse_rules_pass_the_reference_and_catch_broken_rules(oracle_ep
     # the amount misstated at the end was said right before it, so the state diff's required
     # output still counts as said; the rules see that the later amount came from nowhere
     assert reward.components["grounded"] == 0.0 and reward.value == 0.0
+
+
+async def test_a_second_opinion_only_reviews_flagged_patches_that_passed():
+    flagged_pass = {"suspicious": 1.0, "fail_to_pass": 1.0, "pass_to_pass": 1.0}
+    flagged_fail = {"suspicious": 1.0, "fail_to_pass": 0.0, "pass_to_pass": 1.0}
+    spec = lambda comps, judge: {"name": "second_opinion", "parts": [  # noqa: E731
+        Fixed(0.0, privileged=True, name="swe_tests", components=comps), Fixed(judge, name="judge")]}
+    register_verifier("fixed_obj", lambda arg=None, **kw: kw["obj"], override=True)
+    build = lambda comps, judge: load_verifier({**spec(comps, judge), "parts": [  # noqa: E731
+        {"name": "fixed_obj", "obj": p} for p in spec(comps, judge)["parts"]]})
+    reinstated = await score_episode(build(flagged_pass, 0.9), EPISODE, TASK)
+    assert reinstated.value == 1.0 and "reinstated" in reinstated.explanation
+    upheld = await score_episode(build(flagged_pass, 0.2), EPISODE, TASK)
+    assert upheld.value == 0.0 and upheld.components["judge"] == 0.2
+    failed = await score_episode(build(flagged_fail, 1.0), EPISODE, TASK)  # the judge is not asked
+    assert failed.value == 0.0 and "judge" not in failed.components

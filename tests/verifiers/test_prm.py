@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest.importorskip("torch")  # the `train` extra
+
 from agentgym.core.errors import UserInputError
 from agentgym.verifiers import load_verifier, score_episode, score_step
 from agentgym.verifiers.metrics import auroc
