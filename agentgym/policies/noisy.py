@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from typing import Any
 
 from agentgym.core.types import Action, Observation, Task, ToolSpec
 from agentgym.policies._episode import EpisodeSlot, turn_index
@@ -34,7 +35,7 @@ class NoisyOracle(OraclePolicy):
         self.name = f"noisy-oracle:{seed}"
         self._actions: EpisodeSlot[tuple[str, list[Action]]] = EpisodeSlot(self.name)
 
-    def begin(self, task: Task, seed: int | None, sample: int) -> None:
+    def begin(self, task: Task, seed: int | None, sample: int, env: Any = None) -> None:
         key = f"{self.seed}|{task.id}|{sample}"
         rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
         actions = [a.model_copy(deep=True) for a in task.reference or []]
