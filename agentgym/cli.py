@@ -183,6 +183,25 @@ def check(
         console.print(f"{env_id}: every check passed", highlight=False)
 
 
+new_app = typer.Typer(help="Start something new from a template.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+
+@new_app.command("env")
+@clean_errors
+def new_env_cmd(
+    name: str = typer.Argument(..., help="The env family's name, such as todo (lowercase, digits, _)."),
+    directory: str = typer.Option(".", "--dir", help="Where to create the package folder."),
+):
+    """Scaffold an installable env package (tools, tasks, a verifier, tests, the entry point)."""
+    from agentgym.scaffold import new_env
+
+    root = new_env(name, directory)
+    title = "".join(p.title() for p in name.split("_"))
+    console.print(f"created {root}\nnext:  pip install -e {root}  &&  agentgym check {name}/{title}-v0",
+                  highlight=False)
+
+
 def _mount_optional(module: str, attr: str, name: str, help: str) -> None:
     """Mount a sub-app from a subpackage if it is present in this installation."""
     try:
