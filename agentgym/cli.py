@@ -76,21 +76,28 @@ def run(
     env_id: str = typer.Argument(..., help="Env id, e.g. tooluse/Retail-v0"),
     policy: str = typer.Option(..., "--policy", "-p", help="oracle | random | openai:MODEL | replay:PATH | module:attr"),
     task: str | None = typer.Option(None, "--task", help="Task id (default: chosen by the seed)."),
+    tasks: str | None = typer.Option(None, "--tasks", help="A task file to use instead of the env's own."),
+    backend: str | None = typer.Option(None, "--backend", help="Sandbox backend for envs that use one: bwrap | docker."),
     seed: int = typer.Option(0, "--seed"),
     max_steps: int | None = typer.Option(None, "--max-steps"),
     as_json: bool = typer.Option(False, "--json", help="Print the episode as JSON."),
 ):
     """Run one episode and show it step by step."""
+    from agentgym.cli_eval import env_options
     from agentgym.core.registry import spec as env_spec
     from agentgym.core.shutdown import release_shared
     from agentgym.policies import load_policy
     from agentgym.rollout.runner import Job, run_with_retries
 
     spec = env_spec(env_id)
+    kwargs = env_options(spec, tasks=tasks, backend=backend)
     pol = load_policy(policy)
 
+    def make():
+        return spec.make_async(**kwargs)
+
     async def go():
-        env = spec.make_async()
+        env = make()
         task_id = task if task is not None else env.pick_task(seed, None).id
         if task_id not in env.tasks:
             await env.close()
@@ -98,7 +105,7 @@ def run(
         await env.close()
         try:
             return await run_with_retries(
-                spec.make_async, pol, Job(task_id, 0, seed), max_steps=max_steps,
+                make, pol, Job(task_id, 0, seed), max_steps=max_steps,
                 on_step=None if as_json else _show_step,
             )
         finally:
@@ -127,6 +134,7 @@ def eval_cmd(
     policy: str | None = typer.Option(None, "--policy", "-p", help="oracle | random | openai:MODEL | replay:PATH | module:attr"),
     out: str | None = typer.Option(None, "--out", "-o", help="Directory for run.json, episodes.jsonl and results.json"),
     tasks: str | None = typer.Option(None, "--tasks", help="A task file to use instead of the env's own."),
+    backend: str | None = typer.Option(None, "--backend", help="Sandbox backend for envs that use one: bwrap | docker."),
     n: int | None = typer.Option(None, "-n", help="Evaluate the first N tasks (default: all)."),
     k: int | None = typer.Option(None, "-k", help="Samples per task (pass@k)."),
     concurrency: int | None = typer.Option(None, "--concurrency", "-c"),
@@ -142,7 +150,7 @@ def eval_cmd(
     """Evaluate a policy over an env's tasks; resumes when OUT already holds episodes."""
     from agentgym.cli_eval import run_eval
 
-    flags = {"policy": policy, "out": out, "tasks": tasks, "n": n, "k": k, "concurrency": concurrency,
+    flags = {"policy": policy, "out": out, "tasks": tasks, "backend": backend, "n": n, "k": k, "concurrency": concurrency,
              "seed": seed, "max_steps": max_steps, "temperature": temperature, "top_p": top_p,
              "max_tokens": max_tokens}
     code = run_eval(env_id, flags, policy_arg, config, force)

@@ -14,8 +14,29 @@ from agentgym.cli_common import console, err_console
 from agentgym.core.errors import UserInputError
 
 SAMPLING_FLAGS = ("temperature", "top_p", "max_tokens")
-EVAL_KEYS = {"policy", "out", "tasks", "n", "k", "concurrency", "seed", "max_steps",
+EVAL_KEYS = {"policy", "out", "tasks", "backend", "n", "k", "concurrency", "seed", "max_steps",
              *SAMPLING_FLAGS, "policy_args", "extra_body"}
+
+
+BACKENDS = ("bwrap", "docker")
+
+
+def env_options(spec: Any, tasks: str | None = None, backend: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for the env from --tasks and --backend; an env that has no sandbox is told
+    so instead of failing later with a TypeError."""
+    import inspect
+
+    options: dict[str, Any] = {}
+    if tasks:
+        options["tasks"] = tasks
+    if backend is not None:
+        if backend not in BACKENDS:
+            raise UserInputError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
+        params = inspect.signature(spec._factory()).parameters
+        if "backend" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            raise UserInputError(f"{spec.id} runs no sandbox, so --backend does not apply to it")
+        options["backend"] = backend
+    return options
 
 
 def parse_policy_args(pairs: list[str]) -> dict[str, Any]:
@@ -81,10 +102,13 @@ def run_eval(env_id: str, flags: dict[str, Any], policy_arg: list[str], config: 
         if progress is not None:
             progress.update(episode)
 
+    from agentgym.core.registry import spec as env_spec
+
+    extra = env_options(env_spec(env_id), backend=options.get("backend"))
     try:
         results = asyncio.run(evaluate(
             env_id, options["policy"], options["out"], n=options.get("n"), k=options.get("k", 1),
-            concurrency=options.get("concurrency", 8), tasks=options.get("tasks"),
+            concurrency=options.get("concurrency", 8), tasks=options.get("tasks"), env_kwargs=extra,
             seed=options.get("seed", 0), max_steps=options.get("max_steps"),
             policy_args=policy_args, force=force, on_start=on_start, on_episode=on_episode,
         ))

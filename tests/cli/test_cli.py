@@ -129,3 +129,36 @@ def test_real_binary_exit_codes(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "ok" / "results.json").read_text())["success_rate"] == 1.0
+
+
+def test_run_one_task_of_ones_own_task_file(tmp_path):
+    source = Path(__file__).parents[2] / "tasks" / "tooluse" / "retail.jsonl"
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(source.read_text().splitlines()[5] + "\n")
+    task_id = json.loads(mine.read_text())["id"]
+    result = invoke("run", RETAIL, "-p", "oracle", "--tasks", mine, "--task", task_id, "--json")
+    assert result.exit_code == 0, result.output
+    episode = Episode.model_validate_json(result.output)
+    assert episode.task_id == task_id and episode.success
+    result = invoke("run", RETAIL, "-p", "oracle", "--tasks", mine, "--task", "retail-s0-00")
+    assert result.exit_code == 2 and "no task 'retail-s0-00'" in result.output
+
+
+def test_backend_flag_is_checked(tmp_path):
+    result = invoke("run", RETAIL, "-p", "oracle", "--backend", "docker")
+    assert result.exit_code == 2 and "runs no sandbox" in result.output
+    result = invoke("eval", "swe/Mutants-v0", "-p", "oracle", "--backend", "podman", "--out", tmp_path)
+    assert result.exit_code == 2 and "use one of bwrap, docker" in result.output
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_eval_a_swe_task_on_the_docker_backend(tmp_path):
+    from tests.sandbox.conftest import docker_reason, need
+
+    need(docker_reason() is None, docker_reason() or "")
+    result = invoke("eval", "swe/Mutants-v0", "-p", "oracle", "-n", 1, "--backend", "docker", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    (episode,) = episodes(tmp_path)
+    assert episode.success, episode.outcome
+    assert json.loads((tmp_path / "run.json").read_text())["config"]["env_kwargs"] == {"backend": "docker"}
