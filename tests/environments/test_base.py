@@ -203,3 +203,19 @@ async def test_every_family_has_the_same_transcript_shape(env_id):
         [("assistant", ["call_1_0"], None, ""), ("tool", [], "call_1_0", "Error")],
         [("assistant", ["mine"], None, ""), ("tool", [], "mine", "Error")],
     ]
+
+
+@pytest.mark.bwrap
+async def test_the_sandbox_example_passes_agentgym_check():
+    import shutil
+
+    import agentgym
+    from agentgym.conformance import run_checks
+    from tests.sandbox.conftest import need
+    need(shutil.which("bwrap") is not None, "bubblewrap is not installed")
+    spec_ = importlib.util.spec_from_file_location("sandbox_example", Path(__file__).parents[2] / "examples" / "sandbox_env.py")
+    module = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(module)
+    spec = agentgym.register("example/Script-v0", module.ScriptEnv, override=True)
+    results = await run_checks(spec, n_tasks=2)
+    assert [r.status for r in results] == ["pass"] * 7, results
