@@ -12,6 +12,17 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentgym.core.errors import SandboxError, UserInputError
+from agentgym.sandbox.reads import (
+    READ_LIMIT,
+    READ_TIMEOUT,
+    WHOLE_OUTPUT_LIMIT,
+    FileTimeoutError,
+    FileTooLargeError,
+    OutputTooLargeError,
+    file_error,
+    read_argv,
+    write_argv,
+)
 
 WORKSPACE = "/workspace"
 AGENT_UID = 1000
@@ -42,7 +53,11 @@ class Limits(BaseModel):
 
 @dataclass(frozen=True)
 class ExecResult:
-    """What a command did. A failing command is a normal result; only the sandbox failing raises."""
+    """What a command did. A failing command is a normal result; only the sandbox failing raises.
+
+    `killed` says why the sandbox's own limits killed it ("out of memory (limit 1024 MB)"),
+    when they did; the same words end `stderr`, so the agent sees them.
+    """
 
     exit_code: int
     stdout: str
@@ -50,6 +65,7 @@ class ExecResult:
     timed_out: bool = False
     truncated: bool = False
     duration_s: float = 0.0
+    killed: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,11 +106,13 @@ def to_argv(cmd: Command, shell: str) -> list[str]:
 def check_exec_args(timeout: float | None, cwd: str | None, env: Mapping[str, str] | None) -> None:
     if timeout is not None and not timeout > 0:
         raise UserInputError(f"exec: timeout must be > 0, got {timeout!r}")
-    if cwd is not None and not cwd.startswith("/"):
+    if cwd is not None and (not cwd.startswith("/") or "\0" in cwd):
         raise UserInputError(f"exec: cwd must be an absolute path inside the sandbox, got {cwd!r}")
-    for key in env or {}:
+    for key, value in (env or {}).items():
         if not key or "=" in key or "\0" in key:
             raise UserInputError(f"exec: bad environment variable name {key!r}")
+        if "\0" in value:  # bwrap takes its options NUL-separated: never let a value add one
+            raise UserInputError(f"exec: environment variable {key} contains a NUL byte")
 
 
 class Sandbox(abc.ABC):
@@ -134,24 +152,45 @@ class Sandbox(abc.ABC):
         data = stdin.encode() if isinstance(stdin, str) else stdin
         return await self._exec(cmd, timeout or self.limits.timeout_s, cwd, dict(env or {}), data)
 
-    async def read_bytes(self, path: str) -> bytes:
-        """Read a file as the agent would see it (paths resolve inside the sandbox)."""
-        res = await self._exec(["cat", "--", self._abs(path)], 60, None, {}, None, capped=False)
+    async def read_bytes(self, path: str, max_bytes: int = READ_LIMIT,
+                         timeout: float = READ_TIMEOUT) -> bytes:
+        """Read a regular file as the agent would see it (paths resolve inside the sandbox).
+
+        At most `max_bytes` (else `FileTooLargeError`) and `timeout` seconds (else
+        `FileTimeoutError`); a FIFO, device, socket or symlink loop raises `NotRegularFileError`.
+        All are `OSError`s about content the agent controls, never `SandboxError`.
+        """
+        if max_bytes < 0 or not timeout > 0:
+            raise UserInputError(f"read: bad max_bytes={max_bytes!r} or timeout={timeout!r}")
+        target = self._abs(path)
+        try:
+            res = await self._exec(read_argv(target, max_bytes), timeout, None, {}, None,
+                                   capped=False, max_output=max_bytes)
+        except OutputTooLargeError:
+            raise FileTooLargeError(f"{target}: more than the {max_bytes} bytes allowed") from None
+        if res.timed_out:
+            raise FileTimeoutError(f"{target}: reading took more than {timeout:g} s")
         if res.exit_code != 0:
-            raise _file_error(path, res.stderr)
+            raise file_error(target, res.exit_code, res.stderr)
         return res.stdout.encode("latin-1")
 
-    async def read_file(self, path: str) -> str:
-        return (await self.read_bytes(path)).decode("utf-8", errors="replace")
+    async def read_file(self, path: str, max_bytes: int = READ_LIMIT,
+                        timeout: float = READ_TIMEOUT) -> str:
+        """`read_bytes` decoded as UTF-8 (undecodable bytes become U+FFFD)."""
+        return (await self.read_bytes(path, max_bytes, timeout)).decode("utf-8", errors="replace")
 
     async def write_file(self, path: str, content: str | bytes) -> None:
-        """Write a file (creating parent directories); only /workspace and /tmp are writable."""
+        """Write a file (creating parent directories); only /workspace and /tmp are writable.
+
+        A target that exists and is not a regular file (a FIFO, a device) is refused.
+        """
         data = content.encode() if isinstance(content, str) else content
         target = self._abs(path)
-        script = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
-        res = await self._exec(["sh", "-c", script, "sh", target], 60, None, {}, data)
+        res = await self._exec(write_argv(target), 60, None, {}, data)
+        if res.timed_out:
+            raise FileTimeoutError(f"{target}: writing took more than 60 s")
         if res.exit_code != 0:
-            raise _file_error(path, res.stderr)
+            raise file_error(target, res.exit_code, res.stderr)
 
     def _abs(self, path: str) -> str:
         if not path:
@@ -171,8 +210,11 @@ class Sandbox(abc.ABC):
         env: dict[str, str],
         stdin: bytes | None,
         capped: bool = True,
+        max_output: int = WHOLE_OUTPUT_LIMIT,
     ) -> ExecResult:
-        """Run one command. With `capped=False` stdout is returned as latin-1 text, whole."""
+        """Run one command. With `capped=False` stdout is returned whole, as latin-1 text, up to
+        `max_output` bytes (at most WHOLE_OUTPUT_LIMIT): one byte more kills the command and
+        raises `OutputTooLargeError`, so no caller can make the host grow without bound."""
 
     @abc.abstractmethod
     async def fork(self) -> Sandbox:
@@ -189,17 +231,6 @@ class Sandbox(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Stop everything and free what the sandbox held. Safe to call twice."""
-
-
-def _file_error(path: str, stderr: str) -> OSError:
-    msg = stderr.strip() or f"cannot access {path}"
-    if "No such file" in msg:
-        return FileNotFoundError(msg)
-    if "Is a directory" in msg:
-        return IsADirectoryError(msg)
-    if "Permission denied" in msg or "Read-only" in msg:
-        return PermissionError(msg)
-    return OSError(msg)
 
 
 def quote(argv: Sequence[str]) -> str:

@@ -6,6 +6,10 @@ capabilities, as uid 1000. State between commands lives only in files, so an idl
 costs no process at all, and when a command ends its pid namespace ends with it: nothing
 it started keeps running. Memory, process count and the disk quota are per sandbox (a
 cgroup and a tmpfs); CPU time and file size are per process (rlimits).
+
+bwrap's own process is pid 1 inside, readable by the agent, so it carries nothing of the host:
+it starts with an empty environment in `/`, takes its options from a pipe (`--args`), not
+its command line, and gets /etc files from pipes, not host paths.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from agentgym.sandbox.base import (
     to_argv,
 )
 from agentgym.sandbox.images import RootImage, resolve
+from agentgym.sandbox.kills import as_agent_result, interrupted, killed_from_outside, limit_kill
 from agentgym.sandbox.layers import new_id, runtime_root
-from agentgym.sandbox.process import UNCAPPED, rlimit_setter, run_process
+from agentgym.sandbox.process import RawResult, rlimit_setter, run_process
+from agentgym.sandbox.reads import WHOLE_OUTPUT_LIMIT, OutputTooLargeError
 from agentgym.sandbox.workspace import SavedState, WorkspaceFS
 
 _ETC = {
@@ -53,8 +59,9 @@ class BwrapSandbox(Sandbox):
         super().__init__(sandbox_id, limits, network)
         self.image, self.fs, self.dir = image, fs, fs.dir
         self.cgroup = cgroups.SandboxCgroup(sandbox_id, limits.memory_mb << 20, limits.pids)
-        self._etc_args = _write_etc(self.dir / "etc", image)
-        self._running: set[int] = set()
+        self._etc = {f"/etc/{name}": text.encode() for name, text in _ETC.items()
+                     if image.root == Path("/") or (image.root / "etc" / name).exists()}
+        self._running: dict[int, bool] = {}  # exec -> killed by a fork/snapshot/restore/close
         self._idle = asyncio.Event()
         self._idle.set()
         self._saved: dict[str, SavedState] = {}
@@ -80,49 +87,76 @@ class BwrapSandbox(Sandbox):
     # --- exec ----------------------------------------------------------------------------------
 
     async def _exec(self, cmd: Command, timeout: float, cwd: str | None, env: dict[str, str],
-                    stdin: bytes | None, capped: bool = True) -> ExecResult:
+                    stdin: bytes | None, capped: bool = True,
+                    max_output: int = WHOLE_OUTPUT_LIMIT) -> ExecResult:
         self._check_open()
+        if any("\0" in text for text in (cwd or "", *env, *env.values())):  # would add a bwrap option
+            raise UserInputError("exec: a NUL byte in the environment or working directory")
         async with self._lock:  # only waits while a fork/restore is remounting
             pass
         if not self.fs.alive():
             raise SandboxError(f"sandbox {self.id} lost its files (was `agentgym cleanup` run?)")
         groups = self.cgroup.new_exec_group()
+        oom_mark = self.cgroup.oom_mark()
         status_r, status_w = os.pipe()
-        argv = self._argv(to_argv(cmd, self.image.shell), cwd, env, status_w)
-        preexec = self._preexec(groups)
+        args, fds = self._options(cwd, env, status_w)
+        argv = [bwrap_path() or "bwrap", "--args", str(args), "--", *to_argv(cmd, self.image.shell)]
         self._idle.clear()
         key = id(groups)
-        self._running.add(key)
+        self._running[key] = False
         try:
-            raw = await run_process(argv, timeout, stdin, self.limits.output_bytes if capped else UNCAPPED,
-                                    preexec, (status_w,))
+            raw = await run_process(argv, timeout, stdin, self.limits.output_bytes, self._preexec(groups),
+                                    (status_w, *fds), None if capped else min(max_output, WHOLE_OUTPUT_LIMIT), {})
         finally:
-            os.close(status_w)
+            for fd in (status_w, *fds):
+                os.close(fd)
             status = _read_all(status_r)
+            oom_kills = self.cgroup.oom_kills_since(oom_mark, groups)
             for g in groups:
                 cgroups.remove_tree(g)
-            self._running.discard(key)
+            killed_by_us = self._running.pop(key)
             if not self._running:
                 self._idle.set()
-        if '"child-pid"' not in status and not raw.timed_out:
+        return self._judge(raw, status, oom_kills, killed_by_us, capped)
+
+    def _judge(self, raw: RawResult, status: str, oom_kills: int, killed_by_us: bool,
+               capped: bool) -> ExecResult:
+        """The agent's result, or SandboxError when the command ended by our doing (kills.py)."""
+        if killed_by_us or self.closed:
+            raise interrupted(self.id)
+        if raw.overflowed:
+            raise OutputTooLargeError(f"the command printed more than {raw.stdout.limit} bytes")
+        if not self.fs.alive():
+            raise SandboxError(f"sandbox {self.id} lost its files while a command ran")
+        why = limit_kill(raw.exit_code, oom_kills, self.limits)
+        if raw.exit_code < 0 and not raw.timed_out and why is None:
+            raise killed_from_outside(self.id, f"bwrap got signal {-raw.exit_code}")
+        if '"child-pid"' not in status and not raw.timed_out and why is None:
             raise SandboxError(f"bwrap could not start the sandbox: {raw.stderr.text().strip()}")
         stdout = raw.stdout.raw().decode("latin-1") if not capped else raw.stdout.text()
-        return ExecResult(raw.exit_code, stdout, raw.stderr.text(), raw.timed_out,
-                          raw.stdout.truncated or raw.stderr.truncated, raw.duration_s)
+        result = ExecResult(raw.exit_code, stdout, raw.stderr.text(), raw.timed_out,
+                            raw.stdout.truncated or raw.stderr.truncated, raw.duration_s)
+        return as_agent_result(result, why)
 
-    def _argv(self, command: list[str], cwd: str | None, env: dict[str, str], status_fd: int) -> list[str]:
-        args = [bwrap_path() or "bwrap", "--unshare-all", "--unshare-user", "--uid", str(AGENT_UID),
-                "--gid", str(AGENT_UID), "--hostname", "sandbox", "--die-with-parent", "--new-session",
-                "--cap-drop", "ALL", "--json-status-fd", str(status_fd), "--clearenv"]
+    def _options(self, cwd: str | None, env: dict[str, str], status_fd: int) -> tuple[int, list[int]]:
+        """bwrap's options in a memfd (read with `--args`) and memfds holding our /etc files."""
+        args = ["--unshare-all", "--unshare-user", "--uid", str(AGENT_UID), "--gid", str(AGENT_UID),
+                "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                "--json-status-fd", str(status_fd), "--clearenv"]
         if self.network:
             args.append("--share-net")
         for key, value in {**BASE_ENV, **env}.items():
             args += ["--setenv", key, value]
         args += self.image.bwrap_args(self.network)
         args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(self.fs.tmp), "/tmp",
-                 "--bind", str(self.fs.merged), WORKSPACE, *self._etc_args,
-                 "--remount-ro", "/", "--chdir", cwd or WORKSPACE, "--", *command]
-        return args
+                 "--bind", str(self.fs.merged), WORKSPACE]
+        fds = []
+        for dest, data in self._etc.items():
+            fds.append(_data_fd(data))
+            args += ["--ro-bind-data", str(fds[-1]), dest]
+        args += ["--remount-ro", "/", "--chdir", cwd or WORKSPACE]
+        fds.append(_data_fd(b"".join(a.encode() + b"\0" for a in args)))
+        return fds[-1], fds
 
     def _preexec(self, groups: list[Path]):
         lim = self.limits
@@ -141,6 +175,8 @@ class BwrapSandbox(Sandbox):
 
     async def _quiesce(self) -> None:
         """Kill every running command of this sandbox (processes never survive fork/restore)."""
+        for key in self._running:
+            self._running[key] = True
         for d in self.cgroup.dirs:
             for child in list(d.glob("e*")):
                 cgroups.kill_all(child)
@@ -198,15 +234,12 @@ def _make_dir(sandbox_id: str) -> Path:
     return d
 
 
-def _write_etc(etc: Path, image: RootImage) -> list[str]:
-    """Our own passwd/group/hosts so the sandbox never sees the host's accounts."""
-    etc.mkdir(exist_ok=True)
-    args: list[str] = []
-    for name, text in _ETC.items():
-        (etc / name).write_text(text)
-        if image.root == Path("/") or (image.root / "etc" / name).exists():
-            args += ["--ro-bind", str(etc / name), f"/etc/{name}"]
-    return args
+def _data_fd(data: bytes) -> int:
+    """An anonymous in-memory file holding `data`, at offset 0 (bwrap reads it to the end)."""
+    fd = os.memfd_create("agentgym", os.MFD_CLOEXEC)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _read_all(fd: int) -> str:

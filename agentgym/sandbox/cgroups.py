@@ -70,9 +70,34 @@ class SandboxCgroup:
             out.append(e)
         return out
 
+    def oom_mark(self) -> int:
+        """The sandbox's OOM-kill count now (v2 counts descendants; v1 counts per exec group)."""
+        return sum(oom_kill_count(d) for kind, d in zip(self.roots, self.dirs, strict=True) if kind == "v2")
+
+    def oom_kills_since(self, mark: int, groups: list[Path]) -> int:
+        """Processes the OOM killer took in this sandbox since `oom_mark()` gave `mark`."""
+        total = 0
+        for kind, d, g in zip(self.roots, self.dirs, groups, strict=True):
+            if kind == "v2":
+                total += oom_kill_count(d) - mark
+            elif kind == "memory":
+                total += oom_kill_count(g)
+        return total
+
     def close(self) -> None:
         for d in self.dirs:
             remove_tree(d)
+
+
+def oom_kill_count(group: Path) -> int:
+    """The `oom_kill` counter of a memory cgroup (v2 memory.events, v1 memory.oom_control)."""
+    for name in ("memory.events", "memory.oom_control"):
+        with contextlib.suppress(OSError, ValueError):
+            for line in (group / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+    return 0
 
 
 def join(groups: list[Path]) -> None:

@@ -42,9 +42,9 @@ def new_id() -> str:
     return secrets.token_hex(5)
 
 
-async def run(*argv: str, cwd: Path | None = None) -> None:
+async def run(*argv: str, cwd: Path | None = None, pass_fds: tuple[int, ...] = ()) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        *argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=pass_fds
     )
     _, err = await proc.communicate()
     if proc.returncode != 0:

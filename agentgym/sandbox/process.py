@@ -12,18 +12,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agentgym.sandbox.output import CappedBuffer, drain
-
-UNCAPPED = 1 << 40
+from agentgym.sandbox.output import CappedBuffer, WholeBuffer, drain
 
 
 @dataclass
 class RawResult:
-    exit_code: int
-    stdout: CappedBuffer
+    exit_code: int  # negative: killed by that signal (ours on timeout/overflow, or someone else's)
+    stdout: CappedBuffer | WholeBuffer
     stderr: CappedBuffer
     timed_out: bool
     duration_s: float
+
+    @property
+    def overflowed(self) -> bool:
+        return isinstance(self.stdout, WholeBuffer) and self.stdout.overflowed
 
 
 def rlimit_setter(cpu_s: int, file_bytes: int, nproc: int | None, address_bytes: int | None) -> Callable[[], None]:
@@ -48,9 +50,14 @@ async def run_process(
     cap: int,
     preexec: Callable[[], None] | None = None,
     pass_fds: tuple[int, ...] = (),
-    on_timeout: Callable[[int], None] | None = None,
+    whole_limit: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> RawResult:
-    """Run `argv` in its own session; on timeout or cancel kill its whole process group."""
+    """Run `argv` in its own session; on timeout or cancel kill its whole process group.
+
+    stdout keeps its head and tail (`cap` bytes), or with `whole_limit` all of it up to that
+    many bytes: one more and the process group is killed (`RawResult.overflowed`).
+    """
     start = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
         *argv,
@@ -60,8 +67,11 @@ async def run_process(
         start_new_session=True,
         preexec_fn=preexec,
         pass_fds=pass_fds,
+        env=env,
+        cwd="/",  # nothing of the host's working directory reaches the sandbox
     )
-    out, err = CappedBuffer(cap), CappedBuffer(cap)
+    err = CappedBuffer(cap)
+    out = CappedBuffer(cap) if whole_limit is None else WholeBuffer(whole_limit, lambda: _kill_group(proc.pid))
     readers = asyncio.gather(drain(proc.stdout, out), drain(proc.stderr, err), _feed(proc, stdin))
     timed_out = False
     try:
@@ -71,8 +81,6 @@ async def run_process(
     finally:
         if proc.returncode is None:
             _kill_group(proc.pid)
-            if on_timeout:
-                on_timeout(proc.pid)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(proc.wait(), 10)
     try:

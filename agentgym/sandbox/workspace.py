@@ -75,10 +75,8 @@ class WorkspaceFS:
             for d in (self.upper, self.work, self.merged):
                 d.mkdir(exist_ok=True)
             os.chown(self.upper, self.owner, self.owner)
-            root = runtime_root()
-            lowers = ":".join(_rel(layer.path, root) for layer in self.stack.layers)
-            opts = f"lowerdir={lowers},upperdir={_rel(self.upper, root)},workdir={_rel(self.work, root)}"
-            await run("mount", "-t", "overlay", "agentgym", "-o", opts, _rel(self.merged, root), cwd=root)
+            await _mount_overlay([layer.path for layer in self.stack.layers], self.upper, self.work,
+                                 self.merged)
         else:
             self.merged.mkdir(exist_ok=True)
             os.chown(self.merged, self.owner, self.owner)
@@ -209,5 +207,14 @@ def _replace(src: Path, dst: Path) -> None:
     os.chmod(dst, os.stat(src).st_mode)
 
 
-def _rel(path: Path, root: Path) -> str:
-    return os.path.relpath(path, root)
+async def _mount_overlay(lowers: list[Path], upper: Path, work: Path, target: Path) -> None:
+    """Mount an overlay whose options name its directories as /proc/self/fd/N, never by path:
+    the options show in the sandbox's /proc/self/mountinfo and paths would name host dirs."""
+    fds = [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in (*lowers, upper, work)]
+    try:
+        names = [f"/proc/self/fd/{fd}" for fd in fds]
+        opts = f"lowerdir={':'.join(names[:-2])},upperdir={names[-2]},workdir={names[-1]}"
+        await run("mount", "-t", "overlay", "agentgym", "-o", opts, str(target), pass_fds=tuple(fds))
+    finally:
+        for fd in fds:
+            os.close(fd)
