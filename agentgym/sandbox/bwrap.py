@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError, UserInputError
@@ -35,7 +36,7 @@ from agentgym.sandbox.base import (
 )
 from agentgym.sandbox.images import RootImage, resolve
 from agentgym.sandbox.kills import as_agent_result, interrupted, killed_from_outside, limit_kill
-from agentgym.sandbox.layers import new_id, runtime_root
+from agentgym.sandbox.layers import mount_overlay, new_id, overlay_works, run, runtime_root
 from agentgym.sandbox.process import RawResult, rlimit_setter, run_process
 from agentgym.sandbox.reads import WHOLE_OUTPUT_LIMIT, OutputTooLargeError
 from agentgym.sandbox.workspace import SavedState, WorkspaceFS
@@ -55,9 +56,11 @@ def bwrap_path() -> str | None:
 class BwrapSandbox(Sandbox):
     backend = "bwrap"
 
-    def __init__(self, sandbox_id: str, limits: Limits, network: bool, image: RootImage, fs: WorkspaceFS):
+    def __init__(self, sandbox_id: str, limits: Limits, network: bool, image: RootImage, fs: WorkspaceFS,
+                 view: RootImage | None = None):
         super().__init__(sandbox_id, limits, network)
         self.image, self.fs, self.dir = image, fs, fs.dir
+        self.view = view or image  # what bwrap binds: the image, or a mount of it (_view_of)
         self.cgroup = cgroups.SandboxCgroup(sandbox_id, limits.memory_mb << 20, limits.pids)
         self._etc = {f"/etc/{name}": text.encode() for name, text in _ETC.items()
                      if image.root == Path("/") or (image.root / "etc" / name).exists()}
@@ -78,11 +81,12 @@ class BwrapSandbox(Sandbox):
         sandbox_id = new_id()
         sandbox_dir = _make_dir(sandbox_id)
         try:
+            view = await _view_of(root_image, sandbox_dir)
             fs = await WorkspaceFS.create(sandbox_dir, source, limits.disk_mb, owner=0)
         except BaseException:
-            shutil.rmtree(sandbox_dir, ignore_errors=True)
+            await _remove_dir(sandbox_dir)
             raise
-        return cls(sandbox_id, limits, network, root_image, fs)
+        return cls(sandbox_id, limits, network, root_image, fs, view)
 
     # --- exec ----------------------------------------------------------------------------------
 
@@ -147,7 +151,7 @@ class BwrapSandbox(Sandbox):
             args.append("--share-net")
         for key, value in {**BASE_ENV, **env}.items():
             args += ["--setenv", key, value]
-        args += self.image.bwrap_args(self.network)
+        args += self.view.bwrap_args(self.network)
         args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(self.fs.tmp), "/tmp",
                  "--bind", str(self.fs.merged), WORKSPACE]
         fds = []
@@ -190,11 +194,12 @@ class BwrapSandbox(Sandbox):
             child_id = new_id()
             child_dir = _make_dir(child_id)
             try:
+                view = await _view_of(self.image, child_dir)
                 child_fs = await self.fs.fork(child_dir, self.limits.disk_mb)
             except BaseException:
-                shutil.rmtree(child_dir, ignore_errors=True)
+                await _remove_dir(child_dir)
                 raise
-            return BwrapSandbox(child_id, self.limits, self.network, self.image, child_fs)
+            return BwrapSandbox(child_id, self.limits, self.network, self.image, child_fs, view)
 
     async def snapshot(self) -> SnapshotRef:
         self._check_open()
@@ -224,7 +229,7 @@ class BwrapSandbox(Sandbox):
                 await self.fs.drop(saved)
             self._saved.clear()
             await self.fs.close()
-            shutil.rmtree(self.dir, ignore_errors=True)
+            await _remove_dir(self.dir)
 
 
 def _make_dir(sandbox_id: str) -> Path:
@@ -232,6 +237,26 @@ def _make_dir(sandbox_id: str) -> Path:
     d.mkdir()
     (d / "owner").write_text(str(os.getpid()))
     return d
+
+
+async def _view_of(image: RootImage, sandbox_dir: Path) -> RootImage:
+    """A cached image (not the host's /usr) seen through a read-only overlay of its own, so the
+    sandbox's mount table says "/usr", not the host path the image lives at."""
+    if image.root == Path("/") or not overlay_works():
+        return image
+    empty, view = sandbox_dir / "image-top", sandbox_dir / "image"
+    empty.mkdir()
+    view.mkdir()
+    await mount_overlay([empty, image.root], None, None, view)
+    return replace(image, root=view)
+
+
+async def _remove_dir(sandbox_dir: Path) -> None:
+    view = sandbox_dir / "image"
+    if os.path.ismount(view):
+        await run("umount", "-l", str(view))
+    if not os.path.ismount(view):  # never delete through a mount
+        shutil.rmtree(sandbox_dir, ignore_errors=True)
 
 
 def _data_fd(data: bytes) -> int:

@@ -51,6 +51,24 @@ async def run(*argv: str, cwd: Path | None = None, pass_fds: tuple[int, ...] = (
         raise SandboxError(f"{' '.join(argv)} failed: {err.decode(errors='replace').strip()}")
 
 
+async def mount_overlay(lowers: list[Path], upper: Path | None, work: Path | None, target: Path) -> None:
+    """Mount an overlay (read-only without `upper`) that names its directories /proc/self/fd/N,
+    never by path: its options show in a sandbox's /proc/self/mountinfo, and paths would name
+    host directories."""
+    dirs = [*lowers, *([upper, work] if upper is not None and work is not None else [])]
+    fds = [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in dirs]
+    try:
+        names = [f"/proc/self/fd/{fd}" for fd in fds]
+        if upper is not None:
+            opts = f"lowerdir={':'.join(names[:-2])},upperdir={names[-2]},workdir={names[-1]}"
+        else:
+            opts = f"ro,lowerdir={':'.join(names)}"
+        await run("mount", "-t", "overlay", "agentgym", "-o", opts, str(target), pass_fds=tuple(fds))
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 def can_mount() -> bool:
     return os.geteuid() == 0
 

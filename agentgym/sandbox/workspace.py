@@ -21,6 +21,7 @@ from agentgym.sandbox.layers import (
     copy_tree,
     is_empty,
     layer_on,
+    mount_overlay,
     overlay_works,
     run,
     runtime_root,
@@ -75,7 +76,7 @@ class WorkspaceFS:
             for d in (self.upper, self.work, self.merged):
                 d.mkdir(exist_ok=True)
             os.chown(self.upper, self.owner, self.owner)
-            await _mount_overlay([layer.path for layer in self.stack.layers], self.upper, self.work,
+            await mount_overlay([layer.path for layer in self.stack.layers], self.upper, self.work,
                                  self.merged)
         else:
             self.merged.mkdir(exist_ok=True)
@@ -205,16 +206,3 @@ def _replace(src: Path, dst: Path) -> None:
         shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
     copy_tree(src, dst)
     os.chmod(dst, os.stat(src).st_mode)
-
-
-async def _mount_overlay(lowers: list[Path], upper: Path, work: Path, target: Path) -> None:
-    """Mount an overlay whose options name its directories as /proc/self/fd/N, never by path:
-    the options show in the sandbox's /proc/self/mountinfo and paths would name host dirs."""
-    fds = [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in (*lowers, upper, work)]
-    try:
-        names = [f"/proc/self/fd/{fd}" for fd in fds]
-        opts = f"lowerdir={':'.join(names[:-2])},upperdir={names[-2]},workdir={names[-1]}"
-        await run("mount", "-t", "overlay", "agentgym", "-o", opts, str(target), pass_fds=tuple(fds))
-    finally:
-        for fd in fds:
-            os.close(fd)
