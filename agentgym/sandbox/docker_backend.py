@@ -262,19 +262,27 @@ class DockerSandbox(Sandbox):
             raise self._gone(exc) from exc
 
     def _kill_from_host(self) -> bool:
-        """Freeze, SIGKILL the agent's processes by host pid, thaw. False if the engine is remote."""
+        """SIGKILL the agent's processes by host pid, the container frozen if it lets us, else in
+        rounds until none is left (a cgroup that forks fast can refuse to freeze; that must not
+        become our error). False if the engine is remote."""
         if not engine.engine_is_local():
             return False
-        self.api.pause(self.container.id)
+        frozen = False
+        with contextlib.suppress(Exception):
+            self.api.pause(self.container.id)
+            frozen = True
         try:
-            top = self.api.top(self.container.id, ps_args="-eo pid,uid")
-            for row in top.get("Processes") or []:
-                pid, uid = int(row[0]), int(row[1])
-                if uid != 0:  # the agent's; the init and its `sleep` run as root
+            for _ in range(1 if frozen else 100):
+                top = self.api.top(self.container.id, ps_args="-eo pid,uid")
+                agent = [int(row[0]) for row in top.get("Processes") or [] if int(row[1]) != 0]
+                if not agent:  # the init and its `sleep` run as root
+                    break
+                for pid in agent:
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.kill(pid, 9)
         finally:
-            self.api.unpause(self.container.id)
+            if frozen:
+                self.api.unpause(self.container.id)
         return True
 
     # --- state ---------------------------------------------------------------------------------
