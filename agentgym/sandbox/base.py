@@ -156,12 +156,13 @@ class Sandbox(abc.ABC):
                          timeout: float = READ_TIMEOUT) -> bytes:
         """Read a regular file as the agent would see it (paths resolve inside the sandbox).
 
-        At most `max_bytes` (else `FileTooLargeError`) and `timeout` seconds (else
+        At most `max_bytes` (else `FileTooLargeError`; 64 MiB at most) and `timeout` seconds (else
         `FileTimeoutError`); a FIFO, device, socket or symlink loop raises `NotRegularFileError`.
         All are `OSError`s about content the agent controls, never `SandboxError`.
         """
-        if max_bytes < 0 or not timeout > 0:
-            raise UserInputError(f"read: bad max_bytes={max_bytes!r} or timeout={timeout!r}")
+        if not 0 <= max_bytes <= WHOLE_OUTPUT_LIMIT or not timeout > 0:
+            raise UserInputError(f"read: max_bytes must be 0..{WHOLE_OUTPUT_LIMIT} and timeout > 0, "
+                                 f"got {max_bytes!r} and {timeout!r}")
         target = self._abs(path)
         try:
             res = await self._exec(read_argv(target, max_bytes), timeout, None, {}, None,

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import pytest_asyncio
 
-from agentgym.core.errors import InfraError
+from agentgym.core.errors import InfraError, UserInputError
 from agentgym.sandbox import (
     FileTooLargeError,
     NotRegularFileError,
@@ -71,6 +71,9 @@ async def test_ordinary_reads_still_work_up_to_the_limit(sb):
     with pytest.raises(FileTooLargeError):
         await sb.read_file("README", max_bytes=5)
     assert await sb.read_bytes(f, max_bytes=READ_LIMIT * 2) == data
+    for bad in (dict(max_bytes=-1), dict(max_bytes=WHOLE_OUTPUT_LIMIT + 1), dict(timeout=0)):
+        with pytest.raises(UserInputError):
+            await sb.read_bytes(f, **bad)
 
 
 async def test_a_file_swapped_while_the_host_reads_it_stays_bounded(sb):
