@@ -85,7 +85,7 @@ async def test_a_file_swapped_while_the_host_reads_it_stays_bounded(sb):
     await asyncio.sleep(0.5)
     outcomes = set()
     with HostMemory() as mem:
-        for _ in range(20):
+        for _ in range(12):
             try:
                 outcomes.add(await sb.read_bytes(f, timeout=3))
             except (SandboxContentError, FileNotFoundError) as exc:

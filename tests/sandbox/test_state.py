@@ -10,7 +10,7 @@ from agentgym.core.errors import SandboxError, UserInputError
 from agentgym.sandbox import SnapshotRef, WarmPool, create
 from agentgym.sandbox.layers import SQUASH_DEPTH
 
-from .conftest import limits, need_backend
+from .conftest import HostMemory, limits, need_backend
 
 
 async def ls(sb, path="."):
@@ -107,3 +107,24 @@ async def test_warm_pool_acquire_and_release_resets(backend, workspace):
             await pool.release(sb.__class__.__new__(sb.__class__))
     with pytest.raises(UserInputError):
         WarmPool(size=0)
+
+
+async def test_fork_and_snapshot_never_open_the_agents_special_files(sandbox):
+    """The host copies /tmp on fork and snapshot: an endless file there must be copied as what
+    it is (a FIFO, a socket, a symlink to /dev/zero, a symlink loop), never read."""
+    make = ("mkfifo /tmp/fifo fifo; ln -s /dev/zero /tmp/zero; ln -s /tmp/loop /tmp/loop; "
+            "python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\"/tmp/sock\")'")
+    assert (await sandbox.exec(make)).exit_code == 0
+    with HostMemory() as mem:
+        child = await sandbox.fork()
+        ref = await sandbox.snapshot()
+        await sandbox.restore(ref)
+    try:
+        assert mem.growth_mb < 48
+        kinds = "stat -c '%n %F' /tmp/fifo /tmp/zero /tmp/loop /tmp/sock fifo"
+        expected = ["/tmp/fifo fifo", "/tmp/zero symbolic link", "/tmp/loop symbolic link",
+                    "/tmp/sock socket", "fifo fifo"]
+        for sb in (child, sandbox):
+            assert (await sb.exec(kinds)).stdout.splitlines() == expected
+    finally:
+        await child.close()
