@@ -83,8 +83,7 @@ async def test_filling_memory_with_tmp_files_stays_the_agents_doing(backend, wor
     async with create(backend, workspace=workspace, limits=limits(memory_mb=64, disk_mb=256)) as sb:
         res = await sb.exec("head -c 200M /dev/zero > /tmp/fill", timeout=30)
         assert res.exit_code != 0 and res.killed == "out of memory (limit 64 MB)"
-        for _ in range(3):
-            assert isinstance(await sb.exec("rm -f /tmp/fill; echo alive", timeout=10), ExecResult)
+        assert isinstance(await sb.exec("rm -f /tmp/fill; echo alive", timeout=10), ExecResult)
 
 
 @pytest.mark.bwrap
