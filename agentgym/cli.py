@@ -225,6 +225,7 @@ register_run_commands(app)  # export, report, compare
 _mount_optional("agentgym.sandbox.cli", "sandbox_app", "sandbox", "Sandbox backends: doctor.")
 _mount_optional("agentgym.environments.swe.cli", "tasks_app", "tasks", "Task files: generate, validate.")
 _mount_optional("agentgym.verifiers.cli", "verifiers_app", "verifiers", "Verifiers: list, train-prm, calibrate, rank.")
+_mount_optional("agentgym.mcp.cli", "mcp_app", "mcp", "MCP: serve an env to any MCP client; wrap an MCP server as an env.")
 
 
 @app.command()

@@ -261,12 +261,13 @@ class MCPConnection:
                                  f"{_describe(e)}{self._stderr_tail()}") from None
 
     async def _answers_ping(self) -> bool:
-        """Whether the server still answers (a server may use the connection-closed code itself)."""
+        """Whether the server still answers (a server may use the connection-closed code itself).
+        A listing is the probe: `ping` is gone from the 2026 protocol."""
         client = self._client
         if client is None:
             return False
         try:
-            await asyncio.wait_for(client.send_ping(), timeout=5)
+            await asyncio.wait_for(client.list_tools(), timeout=5)
             return True
         except Exception:
             return False
