@@ -23,7 +23,16 @@ from typing import Any, Literal
 from agentgym.core.env import Env
 from agentgym.core.errors import InfraError
 from agentgym.core.registry import EnvSpec
-from agentgym.core.types import Action, Episode, Message, Observation, Reward, Step, ToolCall, ToolSpec
+from agentgym.core.types import (
+    Action,
+    Episode,
+    Message,
+    Observation,
+    Reward,
+    Step,
+    ToolCall,
+    ToolSpec,
+)
 from agentgym.rollout.store import EpisodeStore
 from agentgym.rollout.versions import current_versions
 

@@ -216,7 +216,7 @@ class AddedANote(Verifier):
 
     async def score_episode(self, episode: Episode, task: Task, env=None) -> Reward:
         ok = any(c.name == "add_note" and not r.content.startswith("Error")
-                 for s in episode.steps for c, r in zip(s.action.tool_calls, s.tool_results))
+                 for s in episode.steps for c, r in zip(s.action.tool_calls, s.tool_results, strict=True))
         return Reward(value=float(ok), explanation=f"{len(episode.steps)} steps")
 
 
