@@ -21,7 +21,7 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 # trl/transformers pull it in) downloads a CUDA build of several GB
 $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[dev,web,docker,export,train,ray]"
+	$(BIN)/pip install -q -e ".[dev,web,docker,export,train,ray,mcp]"
 	@touch $@ $(VENV)/.installed-core
 
 setup: $(VENV)/.installed-core

@@ -48,6 +48,7 @@ def serve(
     transport: str = typer.Option("stdio", "--transport", "-t", help="stdio | http (streamable HTTP)"),
     host: str = typer.Option("127.0.0.1", "--host", help="HTTP: the address to listen on."),
     port: int = typer.Option(8000, "--port", help="HTTP: the port (0: any free port)."),
+    tasks: str | None = typer.Option(None, "--tasks", help="A task file to use instead of the env's own."),
     task: str | None = typer.Option(None, "--task", help="Every session plays this task (default: session k plays seed+k)."),
     seed: int = typer.Option(0, "--seed"),
     max_steps: int | None = typer.Option(None, "--max-steps"),
@@ -78,7 +79,9 @@ def serve(
             raise UserInputError(f"cannot write --record {record}: {e.strerror}") from None
     server = EpisodeServer(env_spec(env_id), ServeOptions(
         task_id=task, seed=seed, max_steps=max_steps, verdict=verdict, record=record,  # type: ignore[arg-type]
-        log=lambda text: err_console.print(f"agentgym mcp: {text}", highlight=False, markup=False)))
+        env_kwargs={"tasks": tasks} if tasks else {},
+        log=lambda text: err_console.print(f"agentgym mcp: {text}", highlight=False, markup=False,
+                                           soft_wrap=True)))
 
     async def go() -> None:
         try:
@@ -88,7 +91,8 @@ def serve(
             await server.check()
             sock = listen(host, port)
             name, bound = sock.getsockname()[:2]
-            err_console.print(f"agentgym mcp: serving {env_id} at http://{name}:{bound}/mcp", highlight=False)
+            err_console.print(f"agentgym mcp: serving {env_id} at http://{name}:{bound}/mcp", highlight=False,
+                              soft_wrap=True)
             await serve_http(server, sock, max_sessions)
         finally:
             await release_shared()
@@ -150,14 +154,16 @@ def check_cmd(
 
     def show(result: Any) -> None:
         if not as_json:
-            console.print(f"{marks[result.status]}  {result.name:<12} {result.detail}", highlight=False)
+            console.print(f"{marks[result.status]}  {result.name:<12} {result.detail}", highlight=False,
+                          soft_wrap=True)
 
     results = asyncio.run(run_checks(spec, n_tasks, None, show))
     if as_json:
         print(json.dumps([r.__dict__ for r in results], indent=2))
     failed = [r.name for r in results if r.status == "fail"]
     if failed:
-        err_console.print(f"{address.describe()}: {len(failed)} check(s) failed: {', '.join(failed)}")
+        err_console.print(f"{address.describe()}: {len(failed)} check(s) failed: {', '.join(failed)}",
+                          highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     if not as_json:
-        console.print(f"{address.describe()}: every check passed", highlight=False)
+        console.print(f"{address.describe()}: every check passed", highlight=False, soft_wrap=True)

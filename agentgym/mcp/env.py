@@ -6,8 +6,9 @@
 Every episode opens a fresh connection (a new server process for a command, a new session for a
 URL), runs the task's `setup` calls, and offers the agent the server's tools, minus `hide_tools`
 (tools only the verifier uses). Text without a tool call is the agent's last word and ends the
-episode. The score comes from the task's own verifier spec, else `verifier` (a registry spec, or
-`mcp_state`), else `check` (a function of the env). `close()` ends the server process.
+episode. The score comes from `verifier` (a registry spec, or `mcp_state`) or `check` (a function of
+the env) when one is given, else from each task's own verifier spec. `close()` ends the server
+process.
 
 A command's server keeps nothing between episodes. A URL's server is shared: whether its state is
 per session is up to it (give tasks a `setup` call that resets it if it is not).
@@ -96,11 +97,13 @@ class MCPEnv(ToolEnv):
             raise UserInputError("MCPEnv takes a verifier or a check, not both")
         self.verifier = None if verifier is None else build_verifier(verifier)
         self.check = None if check is None else load_check(check)
-        self.task_verifiers = {t.id: build_verifier(t.verifier) for t in self.tasks.values() if t.verifier}
-        unscored = [t for t in self.tasks if t not in self.task_verifiers]
-        if unscored and self.verifier is None and self.check is None:
-            raise UserInputError(f"MCPEnv: nothing scores task(s) {', '.join(unscored[:5])}: give "
-                                 "verifier= or check=, or a verifier in each task")
+        self.task_verifiers: dict[str, Verifier] = {}
+        if self.verifier is None and self.check is None:  # each task names its own
+            self.task_verifiers = {t.id: build_verifier(t.verifier) for t in self.tasks.values() if t.verifier}
+            unscored = [t for t in self.tasks if t not in self.task_verifiers]
+            if unscored:
+                raise UserInputError(f"MCPEnv: nothing scores task(s) {', '.join(unscored[:5])}: give "
+                                     "verifier= or check=, or a verifier in each task")
         self.hide_tools = tuple(hide_tools)
         self.system_prompt = DEFAULT_SYSTEM_PROMPT if system_prompt is None else system_prompt
         self.call_timeout = call_timeout
@@ -202,11 +205,10 @@ class MCPEnv(ToolEnv):
     async def score(self) -> Reward:
         assert self.task is not None
         try:
-            verifier = self.task_verifiers.get(self.task.id, self.verifier)
-            if verifier is not None:
-                return await score_episode(verifier, self.episode(), self.task, env=self)
-            assert self.check is not None
-            return await run_check(self.check, self)
+            if self.check is not None:
+                return await run_check(self.check, self)
+            verifier = self.verifier or self.task_verifiers[self.task.id]
+            return await score_episode(verifier, self.episode(), self.task, env=self)
         except AgentgymError:
             raise
         except Exception as e:  # the verifier's own failure: never the agent's 0

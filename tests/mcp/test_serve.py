@@ -80,15 +80,19 @@ async def test_http_sessions_each_get_their_own_episode(served_http):
         assert "reach 3" in texts(await first.call_tool("get_task", {}))
         assert texts(await first.call_tool("add", {"n": 3})) == "counter is now 3"
         assert texts(await second.call_tool("add", {"n": 1})) == "counter is now 1"  # not 4
-        results = await asyncio.gather(first.call_tool("finish", {}), second.call_tool("finish", {}))
+        results = await asyncio.gather(first.call_tool("finish", {"message": "first session"}),
+                                       second.call_tool("finish", {"message": "second session"}))
     assert [r.structured_content["reward"] for r in results] == [1.0, 0.0]
+    recorded: dict[str, object] = {}
     deadline = time.monotonic() + 30
-    while len(EpisodeStore(served_http.record).load()) < 2 and time.monotonic() < deadline:
+    while len(recorded) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-    recorded = sorted(EpisodeStore(served_http.record).load(), key=lambda e: e.reward)[-2:]
-    assert [e.reward for e in recorded] == [0.0, 1.0]
-    assert all(e.task_id == "reach-3" and e.env_id == "test/Counter-v0" for e in recorded)
-    assert [len(e.steps) for e in recorded] == [2, 2]  # add, then finish's last word
+        recorded = {e.steps[-1].action.content: e for e in EpisodeStore(served_http.record).load()
+                    if e.steps and e.steps[-1].action.content in ("first session", "second session")}
+    first_ep, second_ep = recorded["first session"], recorded["second session"]
+    assert (first_ep.reward, second_ep.reward) == (1.0, 0.0)
+    assert first_ep.task_id == second_ep.task_id == "reach-3" and first_ep.env_id == "test/Counter-v0"
+    assert [len(first_ep.steps), len(second_ep.steps)] == [2, 2]  # add, then finish's last word
 
 
 async def test_a_session_that_leaves_mid_episode_is_recorded_as_disconnected(served_http):
@@ -190,6 +194,18 @@ async def test_control_tools_step_aside_for_env_tools_of_the_same_name():
     assert texts(env_tool) == "noted" and "reward" in control.structured_content
 
 
+async def test_idle_sessions_are_closed_and_scored_as_they_stand():
+    said: list[str] = []
+    server = EpisodeServer(agentgym.spec("test/Vault-v0"), ServeOptions(log=said.append), idle_timeout=0.05)
+    async with Client(server.mcp, mode="legacy") as client:
+        await client.call_tool("try_code", {"code": "1"})
+        await asyncio.sleep(0.1)
+        await server.end_idle_sessions()
+        assert not server.episodes
+    await server.close()
+    assert any("ended (disconnected): reward 0" in line for line in said), said
+
+
 # ---- bad input on the command line -----------------------------------------------------------
 
 
@@ -200,6 +216,8 @@ async def test_control_tools_step_aside_for_env_tools_of_the_same_name():
     (["test/Vault-v0", "--transport", "http", "--task", "no-such-task", "--port", "0"], "has no task"),
     (["test/Vault-v0", "--transport", "http", "--host", "256.1.1.1", "--port", "0"], "cannot listen"),
     (["test/Vault-v0", "--record", "/no/such/dir/episodes.jsonl"], "cannot write --record"),
+    (["tooluse/Retail-v0", "--transport", "http", "--port", "0", "--tasks", "/no/such/tasks.jsonl"],
+     "cannot read the task file"),
 ])
 def test_bad_serve_options_get_one_line_and_exit_2(args, message):
     from typer.testing import CliRunner
