@@ -153,11 +153,11 @@ class MCPConnection:
         done, _ = await asyncio.wait({ready, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         ready.cancel()
         if self._client is None:
+            error = self._open_error() if done else MCPServerError(
+                f"the MCP server {self.address.describe()} did not finish the handshake within "
+                f"{timeout:.0f}s{self._stderr_tail()}")
             await self.close()
-            if not done:
-                raise MCPServerError(f"the MCP server {self.address.describe()} did not finish the "
-                                     f"handshake within {timeout:.0f}s{self._stderr_tail()}")
-            raise self._open_error()
+            raise error
 
     async def _run(self) -> None:
         from mcp import Client
@@ -208,11 +208,12 @@ class MCPConnection:
         task, self._task = self._task, None
         if task is not None:
             self._stop.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=15)
-            except asyncio.TimeoutError:
+            if not self._ready.is_set():
+                task.cancel()  # still starting: nothing to end politely (the SDK still ends the process)
+            done, _ = await asyncio.wait({task}, timeout=15)
+            if not done:
                 task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                await asyncio.wait({task}, timeout=15)
         if self._stderr is not None:
             self._stderr.close()
 
