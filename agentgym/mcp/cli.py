@@ -91,6 +91,7 @@ def serve(
             await server.check()
             sock = listen(host, port)
             name, bound = sock.getsockname()[:2]
+            name = f"[{name}]" if ":" in name else name  # an IPv6 address in a URL
             err_console.print(f"agentgym mcp: serving {env_id} at http://{name}:{bound}/mcp", highlight=False,
                               soft_wrap=True)
             await serve_http(server, sock, max_sessions)
