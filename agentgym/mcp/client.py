@@ -140,7 +140,7 @@ class MCPConnection:
         self._stop = asyncio.Event()
         self._failure: BaseException | None = None
         self._stderr: Any = None  # a stdio server's stderr, quoted in error messages
-
+        self._finalizer: weakref.finalize | None = None
 
     # ---- life ----------------------------------------------------------------------------------
 
@@ -196,8 +196,7 @@ class MCPConnection:
     def stop_with(self, owner: object) -> None:
         """Stop this connection (and its server) when `owner` is garbage-collected unclosed: an
         env dropped without `close()` must not leave a server process behind."""
-        loop, stop = asyncio.get_running_loop(), self._stop
-        weakref.finalize(owner, _stop_soon, loop, stop)
+        self._finalizer = weakref.finalize(owner, _stop_soon, asyncio.get_running_loop(), self._stop)
 
     @property
     def alive(self) -> bool:
@@ -206,6 +205,8 @@ class MCPConnection:
     async def close(self) -> None:
         """Stop the session; a stdio server is stopped with it (the SDK ends its process tree)."""
         task, self._task = self._task, None
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if task is not None:
             self._stop.set()
             if not self._ready.is_set():
@@ -241,7 +242,11 @@ class MCPConnection:
         if client is None or owner is None or owner.done():
             raise self._gone(what)
         call = asyncio.create_task(send(client))
-        await asyncio.wait({call, owner}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({call, owner}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the caller gave up (an episode timeout): so does the call
+            call.cancel()
+            raise
         if not call.done():  # the session ended under the call: the transport is gone
             call.cancel()
             await asyncio.gather(call, return_exceptions=True)
@@ -252,7 +257,7 @@ class MCPConnection:
             if e.code == REQUEST_TIMEOUT:
                 raise MCPServerError(f"the MCP server {self.address.describe()} did not answer "
                                      f"{what} within {self.call_timeout:.0f}s") from None
-            if e.code == CONNECTION_CLOSED and not await self._answers_ping():
+            if e.code == CONNECTION_CLOSED and not await self._still_answers():
                 raise self._gone(what) from None
             raise ToolCallError(e.message or f"the server refused {what} (code {e.code})") from None
         except (ToolCallError, InfraError):
@@ -261,7 +266,7 @@ class MCPConnection:
             raise MCPServerError(f"{what} on the MCP server {self.address.describe()} failed: "
                                  f"{_describe(e)}{self._stderr_tail()}") from None
 
-    async def _answers_ping(self) -> bool:
+    async def _still_answers(self) -> bool:
         """Whether the server still answers (a server may use the connection-closed code itself).
         A listing is the probe: `ping` is gone from the 2026 protocol."""
         client = self._client

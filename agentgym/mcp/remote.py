@@ -31,7 +31,12 @@ class RemoteTool:
 def toolbox_from(listed: Iterable[Any], hide: Iterable[str] = (), validate: Validation = "lax") -> Toolbox:
     """A toolbox of the server's tools except `hide`, each checked against its input schema (a
     schema our validator cannot read is passed through unchecked: the server checks it)."""
+    listed = list(listed)
     hidden = set(hide)
+    missing = sorted(hidden - {t.name for t in listed})
+    if missing:  # a misspelt name would leave the tool it meant in the agent's hands
+        raise UserInputError(f"hide_tools names {', '.join(missing)}, which the MCP server does not offer "
+                             f"(its tools: {', '.join(t.name for t in listed)})")
     tools = []
     for listed_tool in listed:
         if listed_tool.name in hidden:

@@ -257,6 +257,13 @@ def test_bad_scoring_options_are_user_errors(kwargs, message):
         notes_env(**kwargs)
 
 
+async def test_a_misspelt_hidden_tool_is_refused_rather_than_left_to_the_agent():
+    env = notes_env(hide_tools=["export_note"])
+    with pytest.raises(UserInputError, match="export_note, which the MCP server does not offer"):
+        await env.reset()
+    await env.close()
+
+
 async def test_a_failing_setup_call_names_the_task():
     tasks = [Task(id="broken-setup", family="mcp", prompt="p",
                   data={"setup": [{"name": "read_note", "arguments": {"id": 5}}]})]

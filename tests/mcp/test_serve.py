@@ -96,10 +96,13 @@ async def test_http_sessions_each_get_their_own_episode(served_http):
 
 
 async def test_a_session_that_leaves_mid_episode_is_recorded_as_disconnected(served_http):
+    def started() -> list[str]:  # "agentgym mcp: episode N: test/Counter-v0 task reach-3 ..."
+        return [line.split("episode ")[1].split(":")[0] for line in served_http.log if ": test/Counter-v0 task" in line]
+
+    before = started()
     async with Client(served_http.url) as client:
         await client.call_tool("add", {"n": 2})
-        session_log = served_http.log[-1]
-    number = session_log.split(":")[1].strip().split()[1]  # "agentgym mcp: episode N: ..."
+        (number,) = [n for n in started() if n not in before]
     ended = served_http.wait_for_log(f"episode {number}: ended (disconnected)")
     assert "reward 0" in ended  # scored as it stood when the client hung up
 
