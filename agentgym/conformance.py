@@ -134,7 +134,11 @@ async def run_checks(spec: EnvSpec, n_tasks: int = 3, env_kwargs: dict[str, Any]
             return f"skipped: no reference solution for {', '.join(unsolvable)}"
         for task_id in task_ids:
             recording = _recording_oracle()
-            episode = await run_episode(spec.make_async(**kwargs), recording, task_id)
+            env = spec.make_async(**kwargs)
+            try:
+                episode = await run_episode(env, recording, task_id)
+            finally:
+                await env.close()
             oracle_actions[task_id] = [a.model_copy(deep=True) for a in recording.sent]
             _track_size(episode, biggest)
             if not episode.success:
@@ -149,7 +153,10 @@ async def run_checks(spec: EnvSpec, n_tasks: int = 3, env_kwargs: dict[str, Any]
         passed = []
         for task_id in task_ids:
             env = spec.make_async(**kwargs)
-            episode = await run_episode(env, _Noop(), task_id, max_steps=3)
+            try:
+                episode = await run_episode(env, _Noop(), task_id, max_steps=3)
+            finally:
+                await env.close()
             _track_size(episode, biggest)
             if episode.success:
                 passed.append(task_id)
