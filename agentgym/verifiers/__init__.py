@@ -6,6 +6,15 @@ tooluse_rules, swe_agent_tests, swe_regression) use only what a deployed agent h
 the contract in base.py and are built by name with `load_verifier` (registry.py).
 """
 
+from agentgym.verifiers.answers import (
+    Amount,
+    AnswerKey,
+    AnswerVerdict,
+    Phrase,
+    money_mentions,
+    normalize_text,
+    output_present,
+)
 from agentgym.verifiers.base import (
     Verifier,
     VerifierError,
@@ -29,14 +38,12 @@ from agentgym.verifiers.state_diff import (
     StateDiffVerifier,
     diff,
     explain,
-    normalize_text,
-    output_present,
     snapshot,
 )
 
 __all__ = [
     "RowChange", "Snapshot", "StateDiffVerifier", "diff", "explain", "normalize_text",
-    "output_present", "snapshot",
+    "output_present", "snapshot", "Amount", "AnswerKey", "AnswerVerdict", "Phrase", "money_mentions",
     "Verifier", "VerifierError", "VerifierSpecError", "score_episode", "score_step", "task_for",
     "FirstDecisive", "Hybrid", "first_decisive", "hybrid",
     "ENTRY_POINT_GROUP", "VerifierSpec", "load_verifier", "register_verifier", "verifier",

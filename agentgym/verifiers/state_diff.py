@@ -3,12 +3,12 @@
 A snapshot keys every table's rows by primary key (tables without one are keyed by content), so
 a diff says which rows were inserted, deleted or changed and in which cells, not just that two
 hashes differ. `StateDiffVerifier` scores an episode against a gold database (what the reference
-solution produces) and gives step rewards as progress towards it.
+solution produces) and what the agent told the user (`answers.AnswerKey`), and gives step rewards
+as progress towards the gold database.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from agentgym.core.errors import VerifierError
 from agentgym.core.types import Reward
+from agentgym.verifiers.answers import AnswerKey
 
 Key = tuple[Any, ...]
 RowKey = tuple[str, Key]  # (table, primary key)
@@ -119,53 +120,6 @@ def explain(changes: list[RowChange], before_name: str = "before", after_name: s
     return "\n".join(lines)
 
 
-# ---- required outputs --------------------------------------------------------------------------
-
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_DECIMAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?!\d)")
-
-
-def normalize_text(text: str) -> str:
-    """Lowercase, no "$", no thousands separators, single spaces, "42.50" -> "42.5"."""
-    text = _THOUSANDS.sub("", text.lower().replace("$", ""))
-    text = _DECIMAL.sub(lambda m: m.group(1) + ("." + m.group(2).rstrip("0") if m.group(2).rstrip("0") else ""), text)
-    return " ".join(text.split())
-
-
-def output_present(required: str, texts: list[str]) -> bool:
-    """Is `required` said, as whole words, in any of `texts` (after normalising both)?"""
-    needle = normalize_text(required)
-    if not needle:
-        return True
-    pattern = re.compile(rf"(?<![\w.]){re.escape(needle)}(?!\w|\.\d)")
-    return any(pattern.search(normalize_text(t)) for t in texts)
-
-
-@dataclass(frozen=True)
-class RequiredOutput:
-    """One fact the agent must say: any one of `any_of`, and none of `not_with`.
-
-    `not_with` holds the other values of a closed set (say the other order statuses), so that
-    listing every value ("pending, processed or delivered") does not pass.
-    """
-
-    any_of: tuple[str, ...]
-    not_with: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, output: str | RequiredOutput) -> RequiredOutput:
-        return output if isinstance(output, RequiredOutput) else cls((output,))
-
-    def problem(self, texts: list[str]) -> str | None:
-        """Why the texts do not give this output, or None if they do."""
-        if not any(output_present(o, texts) for o in self.any_of):
-            return "missing output " + " or ".join(repr(o) for o in self.any_of)
-        hedged = [o for o in self.not_with if output_present(o, texts)]
-        if hedged:
-            return f"output {self.any_of[0]!r} said together with " + ", ".join(repr(o) for o in hedged)
-        return None
-
-
 # ---- the verifier ------------------------------------------------------------------------------
 
 
@@ -175,11 +129,11 @@ class StateDiffVerifier:
 
     initial: Snapshot
     gold: Snapshot
-    required_outputs: list[str | RequiredOutput] = field(default_factory=list)
+    #: what the agent must tell the user, and what bounds its answer (see answers.py)
+    answers: AnswerKey = field(default_factory=AnswerKey)
     source: str = "state_diff"
 
     def __post_init__(self) -> None:
-        self.required_outputs = [RequiredOutput.of(o) for o in self.required_outputs]
         self.reference_changes = {(c.table, c.key) for c in diff(self.initial, self.gold)}
 
     def progress(self, current: Snapshot) -> float:
@@ -200,20 +154,22 @@ class StateDiffVerifier:
         )
 
     def score_episode(self, current: Snapshot, assistant_texts: list[str]) -> Reward:
-        """1.0 if the database equals the gold one and every required output was said (unhedged), else 0.0."""
+        """1.0 if the database equals the gold one and the answer gives every required fact
+        plainly (no hedging, no contradiction: see answers.py), else 0.0."""
         differences = diff(self.gold, current)
-        missing = [p for o in self.required_outputs if (p := o.problem(assistant_texts))]
-        outputs = 1.0 - len(missing) / len(self.required_outputs) if self.required_outputs else 1.0
+        verdict = self.answers.check(assistant_texts)
+        outputs = verdict.facts_given / verdict.facts if verdict.facts else 1.0
         db_match = not differences
         parts = []
         if differences:
             parts.append(f"database differs from the expected one in {len(differences)} rows:\n"
                          + explain(differences, "expected", "agent"))
-        if missing:
-            parts.append("outputs: " + "; ".join(missing))
+        if not verdict.ok:
+            parts.append("outputs: " + "; ".join(verdict.problems + verdict.hedges))
         return Reward(
-            value=1.0 if db_match and not missing else 0.0,
-            components={"db_match": float(db_match), "outputs": outputs, "progress": self.progress(current)},
+            value=1.0 if db_match and verdict.ok else 0.0,
+            components={"db_match": float(db_match), "outputs": outputs, "plain_answer": float(verdict.plain),
+                        "progress": self.progress(current)},
             explanation="\n".join(parts) or "database matches the expected one and every required output was given",
             source=self.source,
         )

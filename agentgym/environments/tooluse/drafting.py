@@ -35,7 +35,10 @@ class Draft:
     user: dict
     reference: list[Action] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    amounts: list[str] = field(default_factory=list)
     outputs: list[str | OutputSpec] = field(default_factory=list)
+    must_not_say: list[str] = field(default_factory=list)
+    wrote: bool = False
 
     def call(self, name: str, **arguments: Any) -> None:
         self.reference.append(Action(tool_calls=[
@@ -46,6 +49,7 @@ class Draft:
         """A write, after asking the user to confirm it as the policy requires."""
         self.reference.append(Action(content=f"{plan} Shall I go ahead?"))
         self.call(name, **arguments)
+        self.wrote = True
 
     def say(self, text: str) -> None:
         assert "?" not in text, "a final message with a question would not end the conversation"

@@ -2,7 +2,9 @@
 
 Each episode has a private SQLite copy of the seeded store. The agent talks to a scripted user
 (`user.py`) and calls tools; the policy document is the system message. Rewards come from
-`StateDiffVerifier`: the agent's database against the one the task's reference solution makes.
+`StateDiffVerifier`: the agent's database against the one the task's reference solution makes,
+and what the agent told the user against the task's answer key (`answer_key.py`): every message
+the agent wrote counts, and hedging (many candidate values) fails.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from agentgym.core.env import Env
 from agentgym.core.errors import VerifierError
 from agentgym.core.types import Message, Reward, Task, ToolCall
 from agentgym.environments.base import CallResult, ToolEnv, Turn
+from agentgym.environments.tooluse.answer_key import answer_key
 from agentgym.environments.tooluse.data import copy_database, fresh_database
 from agentgym.environments.tooluse.tasks import RetailTask, load_tasks
 from agentgym.environments.tooluse.tools import LOOKUP_TOOLS, Session, transfer_to_human_agents
 from agentgym.environments.tooluse.writes import WRITE_TOOLS
 from agentgym.tools import Toolbox
 from agentgym.users import ScriptedUser
-from agentgym.verifiers.state_diff import RequiredOutput, StateDiffVerifier, snapshot
+from agentgym.verifiers.state_diff import StateDiffVerifier, snapshot
 
 POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
 # lax: models often send "3" for 3; a value that converts unambiguously is taken
@@ -34,16 +37,19 @@ async def run_call(call: ToolCall, db: sqlite3.Connection, session: Session) -> 
     return await TOOLBOX.call(call, db=db, session=session)  # each tool takes what it declares
 
 
-async def replay(task: RetailTask) -> sqlite3.Connection:
-    """The database the task's reference solution produces from a fresh copy of the store."""
+async def replay(task: RetailTask) -> tuple[sqlite3.Connection, list[Message]]:
+    """The database the task's reference solution produces from a fresh copy of the store, and the
+    results of its tool calls."""
     db, session = fresh_database(task.data.db_seed), Session()
+    results = []
     for action in task.reference:
         for call in action.tool_calls:
             message, ok = await run_call(call, db, session)
             if not ok:
                 db.close()
                 raise VerifierError(f"the reference of task {task.id} fails at {call.name}: {message.content}")
-    return db
+            results.append(message)
+    return db, results
 
 
 _verifiers: dict[str, StateDiffVerifier] = {}
@@ -54,11 +60,10 @@ async def verifier_for(task: RetailTask) -> StateDiffVerifier:
     key = task.model_dump_json()
     if key not in _verifiers:
         initial = fresh_database(task.data.db_seed)
-        gold = await replay(task)
+        gold, results = await replay(task)
         try:
-            outputs = [o if isinstance(o, str) else RequiredOutput(tuple(o.any_of), tuple(o.not_with))
-                       for o in task.data.required_outputs]
-            _verifiers[key] = StateDiffVerifier(snapshot(initial), snapshot(gold), outputs)
+            before, after = snapshot(initial), snapshot(gold)
+            _verifiers[key] = StateDiffVerifier(before, after, answer_key(task, results, before, after))
         finally:
             initial.close()
             gold.close()

@@ -5,7 +5,9 @@
 Each template picks its facts from the store for a seed (with its own seeded rng), writes the
 user's instruction, and the reference: the tool calls in order (each write after a message asking
 the user to confirm it, as the policy requires), then a final message that holds the required
-outputs. The shipped file is exactly what this module generates.
+amounts and phrases. A refusal lists what would contradict it (another reason, a claim that the
+action was done); so does a request carried out (any reason for a refusal). The shipped file is
+exactly what this module generates.
 """
 
 from __future__ import annotations
@@ -50,6 +52,27 @@ OTHER_ACCOUNT = ("not on your account", "not in your account", "not associated w
                  "does not belong to your", "doesn't belong to your")
 #: ways to say that a variant cannot be had
 UNAVAILABLE = ("not available", "unavailable", "out of stock", "not in stock", "sold out")
+#: the reasons a request can be refused for besides an order's status: a task done (or refused for
+#: another reason) must not give them
+REFUSALS = OTHER_ACCOUNT + UNAVAILABLE
+
+
+def _claims_done(verb: str, noun: str) -> tuple[str, ...]:
+    """Ways to say that the action was done ("has been cancelled", "the return is requested")."""
+    pasts = ("cancelled", "canceled") if verb == "cancel" else (f"{verb}ed",)
+    said = [f"{aux} {past}" for aux in ("is", "is now", "are", "has been", "have been", "was", "were")
+            for past in pasts]
+    said += [f"{who} {past}" for who in ("i", "i have", "i've", "successfully", "we have", "we've") for past in pasts]
+    said += [f"{noun} {aux} {done}" for aux in ("is", "is now", "has been", "was")
+             for done in ("requested", "submitted", "confirmed", "complete", "completed", "placed", "processed")]
+    said += [f"{who} {did} the {noun}" for who in ("i", "i have", "i've", "we have", "we've")
+             for did in ("requested", "submitted", "placed", "processed")]
+    return tuple(said)
+
+
+#: a refusal must not also claim that the refused action was done
+CLAIMS_DONE = {"cancel": _claims_done("cancel", "cancellation"), "return": _claims_done("return", "return"),
+               "exchange": _claims_done("exchange", "exchange")}
 REASON_WORDS = {"no longer needed": "I no longer need it", "ordered by mistake": "I ordered it by mistake"}
 
 
@@ -65,7 +88,7 @@ def cancel(s: Store, by_email: bool | None = None) -> tuple[Draft, str]:
     d.call("get_order_details", order_id=order["order_id"])
     d.write(f"I will cancel order {order['order_id']} (reason: {reason}) and refund {money(paid)} to the "
             "original payment method.", "cancel_pending_order", order_id=order["order_id"], reason=reason)
-    d.outputs.append(money(paid))
+    d.amounts.append(money(paid))
     d.say(f"Your order {order['order_id']} is cancelled. The refund of {money(paid)} goes to the original payment method.")
     return d, f"{hello} Please cancel my order {order['order_id']} because {REASON_WORDS[reason]}. How much will I get back?"
 
@@ -115,7 +138,7 @@ def modify_items(s: Store) -> tuple[Draft, str]:
             "modify_pending_order_items", order_id=order["order_id"], item_ids=[line["item_id"]],
             new_item_ids=[new["item_id"]], payment_method_id=payer["payment_method_id"])
     verb = "charged to" if difference > 0 else "refunded to"
-    d.outputs.append(money(abs(difference)))
+    d.amounts.append(money(abs(difference)))
     d.say(f"Done: the {line['name']} in order {order['order_id']} is now the {options_text(new['options'])} variant. "
           f"The price difference of {money(abs(difference))} is {verb} your {method_text(payer)}.")
     return d, (f"{hello} In my pending order {order['order_id']} I want the {line['name']} "
@@ -141,7 +164,7 @@ def return_items(s: Store, to_gift_card: bool) -> tuple[Draft, str]:
             f"{money(refund)} to your {method_text(target)}.",
             "return_delivered_order_items", order_id=order["order_id"], item_ids=[x["item_id"] for x in chosen],
             payment_method_id=target["payment_method_id"])
-    d.outputs.append(money(refund))
+    d.amounts.append(money(refund))
     d.say(f"The return is requested. You will get {money(refund)} back on your {method_text(target)}.")
     return d, (f"{hello} I'd like to return the {names} from order {order['order_id']}, with the refund to "
                f"{where_to}. How much will be refunded?")
@@ -162,7 +185,7 @@ def exchange(s: Store) -> tuple[Draft, str]:
             f"your {method_text(payer)}.",
             "exchange_delivered_order_items", order_id=order["order_id"], item_ids=[line["item_id"]],
             new_item_ids=[new["item_id"]], payment_method_id=payer["payment_method_id"])
-    d.outputs.append(money(abs(difference)))
+    d.amounts.append(money(abs(difference)))
     direction = "you pay" if difference > 0 else "you get back"
     d.say(f"The exchange for the {options_text(new['options'])} {line['name']} is requested; "
           f"{direction} the difference of {money(abs(difference))} on your {method_text(payer)}.")
@@ -193,7 +216,7 @@ def total_paid(s: Store) -> tuple[Draft, str]:
         s.db, "SELECT amount_cents FROM payments WHERE order_id = ? AND kind = 'payment'", order["order_id"]))
     d.facts["order"] = order["order_id"]
     d.call("get_order_details", order_id=order["order_id"])
-    d.outputs.append(money(paid))
+    d.amounts.append(money(paid))
     d.say(f"You paid {money(paid)} for order {order['order_id']}.")
     return d, f"{hello} How much did I pay in total for order {order['order_id']}? Just the amount, please."
 
@@ -202,7 +225,7 @@ def gift_card_balance(s: Store) -> tuple[Draft, str]:
     card = s.pick(fetch_all(s.db, "SELECT * FROM payment_methods WHERE source = 'gift_card' ORDER BY payment_method_id"))
     d, hello = start(s, "gift_card_balance", card["user_id"])
     d.call("get_user_details", user_id=card["user_id"])
-    d.outputs.append(money(card["balance_cents"]))
+    d.amounts.append(money(card["balance_cents"]))
     d.say(f"Your gift card balance is {money(card['balance_cents'])}.")
     return d, f"{hello} What is the balance on my gift card?"
 
@@ -213,7 +236,7 @@ def product_price(s: Store) -> tuple[Draft, str]:
     d, hello = start(s, "product_price", user["user_id"])
     d.call("list_product_types")
     d.call("get_product_details", product_id=item["product_id"])
-    d.outputs.append(money(item["price_cents"]))
+    d.amounts.append(money(item["price_cents"]))
     state = "available" if item["available"] else "currently not available"
     d.say(f"The {item['name']} ({options_text(item['options'])}) costs {money(item['price_cents'])} and is {state}.")
     return d, f"{hello} How much does the {item['name']} in {options_text(item['options'])} cost?"
@@ -226,6 +249,7 @@ def refuse_cancel(s: Store) -> tuple[Draft, str]:
     d.call("get_order_details", order_id=order["order_id"])
     # "only pending orders can be cancelled" is a fair thing to say, so only the candidates are excluded
     d.outputs.append(status_output(order["status"], ("processed", "delivered")))
+    d.must_not_say += [*REFUSALS, *CLAIMS_DONE["cancel"]]
     d.say(f"I'm sorry, order {order['order_id']} is {order['status']}, and only pending orders can be cancelled.")
     return d, f"{hello} Cancel my order {order['order_id']} right now, I don't want it anymore."
 
@@ -237,6 +261,7 @@ def refuse_return(s: Store) -> tuple[Draft, str]:
     d.facts["order"] = order["order_id"]
     d.call("get_order_details", order_id=order["order_id"])
     d.outputs.append(status_output(order["status"], ("pending", "processed")))
+    d.must_not_say += [*REFUSALS, *CLAIMS_DONE["return"]]
     d.say(f"I'm sorry, order {order['order_id']} is {order['status']}; only delivered orders can be returned.")
     return d, f"{hello} I want to return the {line['name']} from order {order['order_id']} for a refund to my card."
 
@@ -248,7 +273,9 @@ def refuse_unavailable_exchange(s: Store) -> tuple[Draft, str]:
     d.facts["order"] = order["order_id"]
     d.call("get_order_details", order_id=order["order_id"])
     d.call("get_product_details", product_id=line["product_id"])
-    d.outputs += [OutputSpec(any_of=list(UNAVAILABLE)), money(wanted["price_cents"])]
+    d.outputs.append(OutputSpec(any_of=list(UNAVAILABLE)))
+    d.amounts.append(money(wanted["price_cents"]))
+    d.must_not_say += [*OTHER_ACCOUNT, *CLAIMS_DONE["exchange"]]
     d.say(f"I'm sorry, the {options_text(wanted['options'])} {line['name']} is not available, so I cannot exchange "
           f"to it. It costs {money(wanted['price_cents'])}.")
     return d, (f"{hello} Please exchange the {line['name']} from order {order['order_id']} for the "
@@ -264,6 +291,7 @@ def refuse_other_user(s: Store) -> tuple[Draft, str]:
     # the user believes it is theirs: only the order's user id tells the agent otherwise
     d.call("get_order_details", order_id=order["order_id"])
     d.outputs.append(OutputSpec(any_of=list(OTHER_ACCOUNT)))
+    d.must_not_say += [*UNAVAILABLE, *CLAIMS_DONE["cancel"]]
     d.say(f"I'm sorry, order {order['order_id']} is not on your account, so I cannot cancel it.")
     return d, f"{hello} Please cancel my order {order['order_id']}; I ordered it by mistake."
 
@@ -303,10 +331,13 @@ def generate_tasks(seeds: tuple[int, ...] = DB_SEEDS) -> list[RetailTask]:
                 draft, instruction = template(store)
             except NoCandidate:
                 continue
+            if draft.wrote:  # a request carried out must not also be refused
+                draft.must_not_say = [*REFUSALS, *draft.must_not_say]
             tasks.append(RetailTask(
                 id=f"retail-s{seed}-{index:02d}",  # no template name: the id is shown to harnesses
                 prompt=instruction,
-                data=RetailData(db_seed=seed, kind=draft.kind, user_facts=draft.facts, required_outputs=draft.outputs),
+                data=RetailData(db_seed=seed, kind=draft.kind, user_facts=draft.facts, required_amounts=draft.amounts,
+                                required_outputs=draft.outputs, must_not_say=draft.must_not_say),
                 reference=draft.reference,
                 difficulty=difficulty,
             ))

@@ -9,17 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentgym.core.paths import tasks_dir
 from agentgym.core.taskfile import count_task_lines, dump_task_lines, read_task_file
 from agentgym.core.types import Action, Task
+from agentgym.verifiers.answers import money_mentions, parse_amount
 
 FAMILY = "tooluse"
 
 
 class OutputSpec(BaseModel):
-    """A required output with alternatives: say one of `any_of` and none of `not_with`."""
+    """A required phrase with alternatives: say one of `any_of` and none of `not_with`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,8 +36,29 @@ class RetailData(BaseModel):
     db_seed: int = Field(description="seed of the generated store database")
     kind: str = Field(description="template the task was made from, such as 'cancel' or 'refuse_return'")
     user_facts: dict[str, str] = Field(default_factory=dict, description="what the scripted user can tell")
+    required_amounts: list[str] = Field(
+        default_factory=list, description='dollar amounts the agent must tell the user, such as "$42.50"')
     required_outputs: list[str | OutputSpec] = Field(
-        default_factory=list, description="facts the agent must tell the user (a string, or alternatives)")
+        default_factory=list, description="phrases the agent must tell the user (a string, or alternatives)")
+    must_not_say: list[str] = Field(
+        default_factory=list, description="claims that contradict the task's outcome (such as 'is cancelled' in a refusal)")
+
+    @field_validator("required_amounts")
+    @classmethod
+    def _amounts(cls, amounts: list[str]) -> list[str]:
+        for amount in amounts:
+            parse_amount(amount)
+        return amounts
+
+    @field_validator("required_outputs")
+    @classmethod
+    def _phrases_hold_no_amounts(cls, outputs: list[str | OutputSpec]) -> list[str | OutputSpec]:
+        # an amount inside a phrase would escape the hedging rules that amounts get
+        for output in outputs:
+            for phrase in [output] if isinstance(output, str) else [*output.any_of, *output.not_with]:
+                if money_mentions(phrase):
+                    raise ValueError(f"{phrase!r} holds a dollar amount: put amounts in required_amounts")
+        return outputs
 
 
 class RetailTask(Task):

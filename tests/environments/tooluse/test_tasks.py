@@ -10,6 +10,8 @@ from agentgym.core.errors import TaskFileError
 from agentgym.environments.tooluse import count_tasks, load_tasks, specs
 from agentgym.environments.tooluse.taskgen import generate_tasks
 from agentgym.environments.tooluse.tasks import OutputSpec, default_tasks_path, dump_tasks
+from agentgym.verifiers import money_mentions, output_present
+from agentgym.verifiers.answers import parse_amount
 
 WRITE_KINDS = {"cancel", "order_address", "user_address", "modify_items", "return", "return_gift_card",
                "exchange", "cancel_and_user_address"}
@@ -35,6 +37,14 @@ def test_shipped_tasks_cover_every_kind():
                 assert any(o in final for o in output.any_of) and not any(o in final for o in output.not_with)
             else:
                 assert output in final
+        for amount in task.data.required_amounts:
+            assert parse_amount(amount) in {m.value for m in money_mentions(final)}, task.id
+        said = [a.content for a in task.reference if a.content]
+        assert not [p for p in task.data.must_not_say if output_present(p, said)], task.id
+        if task.data.kind in REFUSAL_KINDS:  # a refusal cannot also claim the action was done
+            assert any(p.endswith("cancelled") or p.endswith("requested") for p in task.data.must_not_say)
+        if task.data.kind in WRITE_KINDS:  # a request carried out cannot also be refused
+            assert "not on your account" in task.data.must_not_say and "out of stock" in task.data.must_not_say
         assert task.id == f"retail-s{task.data.db_seed}-{task.id[-2:]}" and task.data.kind not in task.id
 
 
@@ -85,6 +95,17 @@ def test_bad_required_output(tmp_path):
     task = good_line()
     task["data"]["required_outputs"] = [{"any_of": [], "not_with": ["pending"]}]
     with pytest.raises(TaskFileError, match=r":1: field data.required_outputs.0"):
+        load_tasks(write(tmp_path, json.dumps(task)))
+
+
+def test_amounts_are_declared_as_amounts(tmp_path):
+    task = good_line()
+    task["data"]["required_amounts"] = ["forty"]
+    with pytest.raises(TaskFileError, match=r":1: field data.required_amounts: .*not one dollar amount"):
+        load_tasks(write(tmp_path, json.dumps(task)))
+    task = good_line()  # a phrase holding an amount would escape the hedging rules for amounts
+    task["data"]["required_outputs"] = ["a refund of $12.50"]
+    with pytest.raises(TaskFileError, match=r":1: field data.required_outputs: .*put amounts in required_amounts"):
         load_tasks(write(tmp_path, json.dumps(task)))
 
 
