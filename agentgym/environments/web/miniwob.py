@@ -18,6 +18,7 @@ from agentgym.core.types import Reward
 from agentgym.environments.web import serve
 from agentgym.environments.web.env import BrowserEnv
 from agentgym.environments.web.tasks import WebTask
+from agentgym.environments.web.urls import url_is
 
 ORIGIN = f"http://miniwob.{serve.APP_DOMAIN}"
 # MiniWoB++'s default 10 s limit suits scripted agents, not LLMs; the raw reward ignores time anyway.
@@ -101,6 +102,10 @@ class MiniWobEnv(BrowserEnv):
     async def _state(self) -> dict[str, Any]:
         assert self.session is not None
         page = self.session.page
+        if not url_is(page.url, self.tasks[f"miniwob.{self.task_name}"].start_url, origin=ORIGIN):
+            # the agent navigated away (go_back, goto, a form submit): the instance is lost, and
+            # another task's page (even at a URL that ends like this one's) has its own reward
+            return {"done": True, "raw": -1.0, "reason": f"the agent left the task page for {page.url}"}
         try:
             state = await page.evaluate(
                 "typeof WOB_DONE_GLOBAL === 'undefined' ? null :"
@@ -108,9 +113,6 @@ class MiniWobEnv(BrowserEnv):
             )
         except Exception as e:
             raise BrowserError(f"could not read the MiniWoB++ reward: {e}") from e
-        if state is None and not page.url.endswith(self.tasks[f"miniwob.{self.task_name}"].start_url):
-            # the agent navigated away (go_back, goto, a form submit): the instance is lost
-            return {"done": True, "raw": -1.0, "reason": f"the agent left the task page for {page.url}"}
         if state is None:
             raise BrowserError("the MiniWoB++ page has no reward globals (did it fail to load?)")
         return state

@@ -15,11 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agentgym.core.taskfile import dump_task_lines, parse_task_lines, read_task_file
 from agentgym.core.types import Task
+from agentgym.environments.web.urls import UrlIs
 
 SolutionTool = Literal[
     "click", "fill", "select_option", "press", "scroll", "goto", "go_back", "new_tab",
     "switch_tab", "answer",
 ]
+
+
+#: checks that matched the raw URL text, so that "/?x=/product/68" passed for "/product/68$"
+RETIRED_CHECKS = {"url_matches", "url_contains"}
 
 
 class CheckSpec(BaseModel):
@@ -29,6 +34,15 @@ class CheckSpec(BaseModel):
 
     check: str
     args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _generic_checks(self) -> CheckSpec:
+        if self.check in RETIRED_CHECKS:
+            raise ValueError(f"{self.check} matched the URL as text and is gone: use url_is with "
+                             '{"path": ..., "query": {...}}, which compares the parsed URL')
+        if self.check == "url_is":
+            UrlIs.model_validate(self.args)
+        return self
 
 
 class AllowedChange(BaseModel):

@@ -1,7 +1,8 @@
 """Checks on an episode's app state, answer matching, and sub-goal progress.
 
 An app's `check` is either `check(name, conn, page_url, args) -> bool` or a dict of named
-functions `fn(conn, page_url, args) -> bool`. `url_matches` / `url_contains` work for every app.
+functions `fn(conn, page_url, args) -> bool`. `url_is` (urls.py) works for every app: it matches
+the page's parsed path and query, never a substring of the URL.
 The checks run on the episode's own DB (read-only) and are never shown to the agent.
 """
 
@@ -17,21 +18,10 @@ from typing import Any
 
 from agentgym.core.errors import VerifierError
 from agentgym.environments.web.tasks import AllowedChange, CheckSpec, SubGoal
+from agentgym.environments.web.urls import check_url_is
 from agentgym.verifiers.state_diff import RowChange, diff, snapshot
 
-
-def _url_matches(conn: Any, page_url: str, args: dict[str, Any]) -> bool:
-    return re.search(args["pattern"], page_url) is not None
-
-
-def _url_contains(conn: Any, page_url: str, args: dict[str, Any]) -> bool:
-    return args["text"] in page_url
-
-
-GENERIC_CHECKS: dict[str, Callable[..., bool]] = {
-    "url_matches": _url_matches,
-    "url_contains": _url_contains,
-}
+GENERIC_CHECKS: dict[str, Callable[..., bool]] = {"url_is": check_url_is}
 
 
 def run_check(app_check: Any, spec: CheckSpec, conn: sqlite3.Connection, page_url: str) -> bool:

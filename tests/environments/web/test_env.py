@@ -119,7 +119,7 @@ async def test_step_rewards_sum_to_the_outcome_and_noop_scores_zero(shop):
 
 async def test_subgoal_rewards_come_once(shop):
     task = shop.tasks["shop.add_to_cart.0"]
-    product = task.subgoals[0].args["pattern"].split("/")[-1].rstrip("$")
+    product = task.subgoals[0].args["path"].split("/")[-1]
     await shop.reset(options={"task_id": task.id})
     first = await shop.step(call("goto", url=f"/product/{product}"))
     assert first.reward.value == pytest.approx(1 / 3) and first.reward.source == "web"

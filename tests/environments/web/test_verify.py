@@ -45,8 +45,9 @@ def test_checks_from_a_dict_a_function_and_the_generic_ones(conn):
     conn.execute("insert into t values (1)")
     assert run_check(table, CheckSpec(check="rows", args={"n": 1}), conn, "http://x/")
     assert run_check(lambda name, c, url, args: name == "any", CheckSpec(check="any"), conn, "")
-    assert run_check(None, CheckSpec(check="url_matches", args={"pattern": r"/cart$"}), conn, "http://s/cart")
-    assert not run_check(None, CheckSpec(check="url_contains", args={"text": "q="}), conn, "http://s/cart")
+    assert run_check(None, CheckSpec(check="url_is", args={"path": "/cart"}), conn, "http://s/cart")
+    assert not run_check(None, CheckSpec(check="url_is", args={"path": "/cart", "query": {"q": "x"}}), conn,
+                         "http://s/cart")
 
 
 def test_unknown_or_crashing_checks_are_verifier_errors(conn):
@@ -57,9 +58,10 @@ def test_unknown_or_crashing_checks_are_verifier_errors(conn):
 
 
 def test_subgoals_pay_their_share_once(conn):
-    goals = [SubGoal(check="url_contains", args={"text": "/a"}, weight=1),
-             SubGoal(check="url_contains", args={"text": "/b"}, weight=3)]
+    goals = [SubGoal(check="url_is", args={"path": "/a"}, weight=1),
+             SubGoal(check="url_is", args={"path": "/b"}, weight=3)]
     tracker = SubgoalTracker(goals)
-    assert tracker.update(None, conn, "http://s/b") == {"subgoal_1:url_contains": 0.75}
+    assert tracker.update(None, conn, "http://s/?next=/a") == {}
+    assert tracker.update(None, conn, "http://s/b") == {"subgoal_1:url_is": 0.75}
     assert tracker.update(None, conn, "http://s/b") == {}
-    assert tracker.update(None, conn, "http://s/a") == {"subgoal_0:url_contains": 0.25}
+    assert tracker.update(None, conn, "http://s/a") == {"subgoal_0:url_is": 0.25}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from agentgym.environments.web.apps.forum import queries as q
 from agentgym.environments.web.apps.forum.data import AGENT_ID, populate
 from agentgym.environments.web.tasks import WebTask
+from agentgym.environments.web.urls import visited
 
 ORIGIN = "http://forum.agentgym.test"
 COMMENTS = ["Thanks for posting this, it answered my question.", "I tried this last month and it worked well.",
@@ -45,7 +46,7 @@ def answer(text: str) -> dict:
 
 
 def on_post(post_id: int) -> dict:
-    return {"check": "url_matches", "args": {"pattern": f"/p/{post_id}$"}}
+    return visited(f"/p/{post_id}")
 
 
 def _forum_page_of(conn, row, sort: str = "new") -> int:
@@ -111,7 +112,7 @@ def info_joined(conn, rng, d):
                        "Answer with the date as YYYY-MM-DD.",
                 start_url=start, answer=joined, answer_match="exact",
                 subgoals=[dict(on_post(row["id"]), weight=1),
-                          dict(check="url_matches", args={"pattern": f"/u/{row['author']}$"}, weight=1)],
+                          visited(f"/u/{row['author']}", weight=1)],
                 solution=steps + [css("#post-author"), answer(joined)])
 
 
@@ -130,7 +131,7 @@ def info_top(conn, rng, d):
             best = rows[0]["title"]
             steps = ([] if d == 1 else [link(f["name"])]) + [link("Sort by top score"), answer(best)]
             prompt = f'Which thread in {f["name"]} has the highest score? Answer with its title.'
-            seen = f"/f/{f['slug']}\\?sort=top$"
+            seen = visited(f"/f/{f['slug']}", weight=1, sort="top")
         else:
             rows, n_pages = [], 1
             page = 0
@@ -141,11 +142,11 @@ def info_top(conn, rng, d):
             rows.sort(key=lambda r: -r["n_comments"])  # stable: the newest of a tie stays first
             best = rows[0]["title"]
             steps = [link(f["name"])] + [link("Next page")] * (n_pages - 1) + [answer(best)]
-            seen = f"/f/{f['slug']}\\?sort=new&page={n_pages}$"  # read to the last page
+            seen = visited(f"/f/{f['slug']}", weight=1, sort="new", page=str(n_pages))  # read to the last page
             prompt = (f'Which thread in {f["name"]} has the most comments? '
                       "If several are tied, pick the newest of them. Answer with its title.")
         return dict(prompt=prompt, start_url=f"/f/{f['slug']}" if d == 1 else "/", answer=best,
-                    subgoals=[dict(check="url_matches", args={"pattern": seen}, weight=1)],
+                    subgoals=[seen],
                     solution=steps)
     raise LookupError("no forum has a clear winner")
 
@@ -164,7 +165,7 @@ def info_member(conn, rng, d):
         value = str(forum[1])
         prompt = f"How many threads has the member {user['username']} started in {forum[0]}? Answer with a number."
     return dict(prompt=prompt, start_url="/", answer=value, answer_match="exact",
-                subgoals=[dict(check="url_matches", args={"pattern": f"/u/{user['username']}$"}, weight=1)],
+                subgoals=[visited(f"/u/{user['username']}", weight=1)],
                 solution=steps + [answer(value)])
 
 
@@ -194,7 +195,7 @@ def new_post(conn, rng, d):
     where = f["name"] if d < 3 else f'the sub-forum described as "{f["description"]}"'
     return dict(prompt=f'Start a new thread in {where} titled "{title}" with the text: {body}',
                 start_url=f"/f/{f['slug']}" if d == 1 else "/", final_checks=[goal],
-                subgoals=[dict(check="url_matches", args={"pattern": f"/f/{f['slug']}/new$"}, weight=1),
+                subgoals=[visited(f"/f/{f['slug']}/new", weight=1),
                           dict(goal, weight=2)],
                 solution=([] if d == 1 else [link(f["name"])]) + [link("New post"), fill("Title", title),
                                                                    fill("Body", body), button("Publish post")])
@@ -212,7 +213,7 @@ def rename(conn, rng, d):
     goal = {"check": "post_title_is", "args": {"post_id": row["id"], "title": new_title}}
     return dict(prompt=f'Rename your thread "{row["title"]}" to "{new_title}".', start_url=start,
                 final_checks=[goal],
-                subgoals=[dict(check="url_matches", args={"pattern": f"/p/{row['id']}/edit$"}, weight=1),
+                subgoals=[visited(f"/p/{row['id']}/edit", weight=1),
                           dict(goal, weight=2)],
                 solution=steps + [link("Edit post"), fill("Title", new_title), button("Save changes")])
 
@@ -264,7 +265,7 @@ def downvote_member(conn, rng, d):
         steps += [link(title), button("Downvote"), css("#post-author")]  # back to their profile
     return dict(prompt=f"Downvote every thread the member {user} started in {fname}.", start_url="/",
                 final_checks=goals,
-                subgoals=[dict(check="url_matches", args={"pattern": f"/u/{user}$"}, weight=1)]
+                subgoals=[visited(f"/u/{user}", weight=1)]
                 + [dict(g, weight=1) for g in goals], solution=steps[:-1])
 
 

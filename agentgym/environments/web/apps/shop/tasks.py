@@ -22,6 +22,7 @@ from agentgym.environments.web.apps.shop.data import (
 )
 from agentgym.environments.web.serve import app_origin
 from agentgym.environments.web.tasks import WebTask
+from agentgym.environments.web.urls import visited
 
 ORIGIN = app_origin("shop")
 
@@ -39,7 +40,7 @@ def _open_product(p: dict) -> list[dict]:
 
 
 def _on_product(p: dict) -> dict:
-    return {"check": "url_matches", "args": {"pattern": f"/product/{p['id']}$"}, "weight": 1}
+    return visited(f"/product/{p['id']}", weight=1)
 
 
 def _cart_link(data: ShopData) -> dict:
@@ -95,7 +96,7 @@ class _Builder:
     def order_total(self) -> None:
         o = self.rng.choice(self.data.orders)
         self.add("order_total", 1, f"What was the total of my order #{o['id']}?", answer=money(o["total_cents"]),
-                 subgoals=[{"check": "url_matches", "args": {"pattern": f"/orders/{o['id']}$"}, "weight": 1}],
+                 subgoals=[visited(f"/orders/{o['id']}", weight=1)],
                  solution=[_step("click", "link", "My orders"), _step("click", "link", f"Order #{o['id']}"),
                            _step("answer", text=money(o["total_cents"]))])
 
@@ -106,7 +107,7 @@ class _Builder:
                    key=lambda p: p["price_cents"])
         self.add("cheapest", 2, f"Which is the cheapest product in {category} from the brand {brand}? Give its full name.",
                  answer=best["name"],
-                 subgoals=[{"check": "url_contains", "args": {"text": f"brand={brand}"}, "weight": 1}],
+                 subgoals=[visited("/search", weight=1, brand=brand)],
                  solution=[_step("click", "link", "Catalogue"),
                            _step("select_option", "combobox", "Category", value=category),
                            _step("select_option", "combobox", "Brand", value=brand),
@@ -122,7 +123,7 @@ class _Builder:
         self.add("count_under", 3,
                  f"How many {category} products costing at most ${limit:.2f} are in stock right now? Reply with the number.",
                  answer=str(n),
-                 subgoals=[{"check": "url_contains", "args": {"text": "in_stock=1"}, "weight": 1}],
+                 subgoals=[visited("/search", weight=1, in_stock="1")],
                  solution=[_step("click", "link", "Catalogue"),
                            _step("select_option", "combobox", "Category", value=category),
                            _step("fill", "spinbutton", "Max price", text=f"{limit:.2f}"),
@@ -152,7 +153,7 @@ class _Builder:
         self.add("remove_from_cart", 1, f"Remove the {name} from my cart, and keep everything else.",
                  final_checks=[{"check": "cart_lacks", "args": {"product_id": gone[0]}},
                                {"check": "cart_contains", "args": {"product_id": kept[0], "qty": kept[1], "exact": True}}],
-                 subgoals=[{"check": "url_matches", "args": {"pattern": "/cart"}, "weight": 1},
+                 subgoals=[visited("/cart", weight=1),
                            {"check": "cart_lacks", "args": {"product_id": gone[0]}, "weight": 2}],
                  solution=[_cart_link(self.data), _step("click", "button", f"Remove {name}"), _step("answer", text="done")])
 
@@ -161,7 +162,7 @@ class _Builder:
         items = {str(pid): qty for pid, qty in self.data.cart}
         self.add("checkout_cart", 2, f"Order everything in my cart with {method} shipping.",
                  final_checks=[{"check": "order_placed", "args": {"items": items, "shipping": method}}],
-                 subgoals=[{"check": "url_matches", "args": {"pattern": "/checkout$"}, "weight": 1},
+                 subgoals=[visited("/checkout", weight=1),
                            {"check": "order_placed", "args": {}, "weight": 2}],
                  solution=[_cart_link(self.data), _step("click", "link", "Proceed to checkout"),
                            _step("select_option", "combobox", "Shipping method", value=f"{method} ({money(SHIPPING[method])})"),
@@ -193,7 +194,7 @@ class _Builder:
                  f"Order my cart as it is, as a gift shipped to {name}, {street}, {city} {zip_code} (Standard shipping).",
                  final_checks=[{"check": "order_placed", "args": {"shipping": "Standard", "ship_to": to,
                                                                   "items": {str(k): v for k, v in self.data.cart}}}],
-                 subgoals=[{"check": "url_matches", "args": {"pattern": "/checkout$"}, "weight": 1},
+                 subgoals=[visited("/checkout", weight=1),
                            {"check": "order_placed", "args": {}, "weight": 2}],
                  solution=[_cart_link(self.data), _step("click", "link", "Proceed to checkout"),
                            _step("fill", "textbox", "Full name", text=name), _step("fill", "textbox", "Street", text=street),
@@ -205,7 +206,7 @@ class _Builder:
         self.add("cancel_order", 2, f"Cancel my order #{o['id']}.",
                  final_checks=[{"check": "order_status", "args": {"order_id": o["id"], "status": "cancelled"}},
                                {"check": "only_order_changed", "args": {"order_id": o["id"]}}],
-                 subgoals=[{"check": "url_matches", "args": {"pattern": f"/orders/{o['id']}$"}, "weight": 1},
+                 subgoals=[visited(f"/orders/{o['id']}", weight=1),
                            {"check": "order_status", "args": {"order_id": o["id"], "status": "cancelled"}, "weight": 2}],
                  solution=[_step("click", "link", "My orders"), _step("click", "link", f"Order #{o['id']}"),
                            _step("click", "button", "Cancel order"), _step("answer", text="done")])
@@ -213,7 +214,7 @@ class _Builder:
     def _account(self, template: str, difficulty: int, prompt: str, fields: dict, steps: list[dict]) -> None:
         self.add(template, difficulty, prompt,
                  final_checks=[{"check": "account_is", "args": {"fields": fields}}],
-                 subgoals=[{"check": "url_matches", "args": {"pattern": "/account"}, "weight": 1},
+                 subgoals=[visited("/account", weight=1),
                            {"check": "account_is", "args": {"fields": fields}, "weight": 2}],
                  solution=[_step("click", "link", "Account"), *steps, _step("click", "button", "Save settings"),
                            _step("answer", text="done")])

@@ -1,6 +1,6 @@
 """Checks of the tracker's state for sub-goals and final checks (never shown to the agent).
 
-Page checks (`url_matches`) are the web family's generic ones. Issues are named by key ("WEB-12").
+Page checks (`url_is`, on the parsed URL) are the web family's generic ones. Issues are named by key ("WEB-12").
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from agentgym.environments.web.apps.tracker.data import (
     populate,
 )
 from agentgym.environments.web.tasks import WebTask
+from agentgym.environments.web.urls import visited
 
 ORIGIN = "http://tracker.agentgym.test"
 COMMENTS = ["Confirmed on staging, raising with the team.", "Customer asked for an update today.",
@@ -50,7 +51,7 @@ def answer(text: str) -> dict:
 
 
 def on_issue(key: str) -> dict:
-    return {"check": "url_matches", "args": {"pattern": f"/issues/{key}$"}, "weight": 1}
+    return visited(f"/issues/{key}", weight=1)
 
 
 def field_is(key: str, field: str, value) -> dict:
@@ -135,7 +136,7 @@ def info_count(conn, rng, d):
     filters, what, steps, _, total, _ = _filter_combo(conn, rng, d, lambda n: 2 <= n)
     return dict(prompt=f"How many {what} are there? Answer with a number.", start_url="/", answer=str(total),
                 answer_match="exact",
-                subgoals=[{"check": "url_matches", "args": {"pattern": f"project={filters['project']}"}, "weight": 1}],
+                subgoals=[visited("/issues", weight=1, project=filters["project"])],
                 solution=steps + [button("Apply filters"), answer(str(total))])
 
 
@@ -144,7 +145,7 @@ def info_oldest(conn, rng, d):
     oldest = q.list_issues(conn, {**filters, "sort": "oldest"}, 1)[0][0]["key"]
     return dict(prompt=f"Which of the {what} was created first? Answer with its key, like ABC-1.",
                 start_url="/", answer=oldest,
-                subgoals=[{"check": "url_matches", "args": {"pattern": f"project={filters['project']}"}, "weight": 1}],
+                subgoals=[visited("/issues", weight=1, project=filters["project"])],
                 solution=steps + [choose("Sort by", "Oldest"), button("Apply filters"), answer(oldest)])
 
 
@@ -224,7 +225,7 @@ def create_issue(conn, rng, d):
         prompt += f", assigned to {who['name']}, with a short description"
     goal = {"check": "issue_created", "args": args}
     return dict(prompt=prompt + ".", start_url="/", final_checks=[goal],
-                subgoals=[{"check": "url_matches", "args": {"pattern": "/issues/new$"}, "weight": 1}, dict(goal, weight=2)],
+                subgoals=[visited("/issues/new", weight=1), dict(goal, weight=2)],
                 solution=steps + [button("Create issue")])
 
 
