@@ -17,7 +17,8 @@ def specs() -> list[EnvSpec]:
             description=(
                 "Retail customer service: authenticate the user, then look up, cancel, modify, "
                 "return or exchange orders through tools on a per-episode SQLite store, following "
-                "a written policy. Scored by a row-level diff against the reference solution's database."
+                "a written policy. Scored by a row-level diff against the reference solution's database "
+                "and the facts told to the user, said plainly (a hedge over many values scores 0)."
             ),
             count_tasks=count_tasks,
         )

@@ -52,9 +52,12 @@ OTHER_ACCOUNT = ("not on your account", "not in your account", "not associated w
                  "does not belong to your", "doesn't belong to your")
 #: ways to say that a variant cannot be had
 UNAVAILABLE = ("not available", "unavailable", "out of stock", "not in stock", "sold out")
+#: ways to say that a variant is not in stock, specific enough that no other answer says them
+#: ("not available" is not: "cancelling is not available for delivered orders" is a fair refusal)
+OUT_OF_STOCK = ("out of stock", "not in stock", "sold out", "no longer in stock")
 #: the reasons a request can be refused for besides an order's status: a task done (or refused for
 #: another reason) must not give them
-REFUSALS = OTHER_ACCOUNT + UNAVAILABLE
+REFUSALS = OTHER_ACCOUNT + OUT_OF_STOCK
 
 
 def _claims_done(verb: str, noun: str) -> tuple[str, ...]:
@@ -291,7 +294,7 @@ def refuse_other_user(s: Store) -> tuple[Draft, str]:
     # the user believes it is theirs: only the order's user id tells the agent otherwise
     d.call("get_order_details", order_id=order["order_id"])
     d.outputs.append(OutputSpec(any_of=list(OTHER_ACCOUNT)))
-    d.must_not_say += [*UNAVAILABLE, *CLAIMS_DONE["cancel"]]
+    d.must_not_say += [*OUT_OF_STOCK, *CLAIMS_DONE["cancel"]]
     d.say(f"I'm sorry, order {order['order_id']} is not on your account, so I cannot cancel it.")
     return d, f"{hello} Please cancel my order {order['order_id']}; I ordered it by mistake."
 

@@ -166,6 +166,8 @@ async def test_a_refusal_cannot_also_claim_the_action_or_another_reason(env):
         other_reason = "It is not on your account." if task.data.kind == "refuse_exchange" else "It is out of stock."
         assert (await answer_with(env, task, f"{final} {other_reason}"))["value"] == 0.0, task.id
         assert (await answer_with(env, task, final))["value"] == 1.0, task.id
+        fair = f"{final} I know that is not what you hoped for; that option is not available here."
+        assert (await answer_with(env, task, fair))["value"] == 1.0, task.id
 
 
 async def test_a_request_carried_out_cannot_also_be_refused(env):
