@@ -1,7 +1,7 @@
 """`tooluse/Retail-v0`: a customer-service agent works on a stateful store database through tools.
 
 Each episode has a private SQLite copy of the seeded store. The agent talks to a scripted user
-(`user.py`) and calls tools; the policy document is the system message. Rewards come from
+(`agentgym.users`) and calls tools; the policy document is the system message. Rewards come from
 `StateDiffVerifier`: the agent's database against the one the task's reference solution makes,
 and what the agent told the user against the task's answer key (`answer_key.py`): every message
 the agent wrote counts, and hedging (many candidate values) fails.
