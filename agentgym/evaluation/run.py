@@ -120,6 +120,9 @@ async def evaluate(
         )
     finally:
         await release_shared()  # e.g. the browser the web envs shared
+        aclose = getattr(policy, "aclose", None)
+        if callable(aclose):
+            await aclose()  # its HTTP connections belong to this loop
     wanted = set(task_ids)
     latest: dict[tuple[str, int], Episode] = {}
     for episode in store.load():  # later records of a pair (a re-run infra error) win

@@ -12,10 +12,13 @@ Tools are sent for native tool calling. A call whose arguments are not valid JSO
 its arguments as `{"__raw__": "<text>"}` (see `RAW_ARGUMENTS_KEY`), so the env can show the agent
 its mistake instead of the policy hiding it.
 
-Retries are ours (the client's own are off): 408/409/429/5xx, timeouts and connection errors are
-retried with exponential backoff and jitter, honouring a small Retry-After. When retries run out,
-or the server refuses the request (400, 401, 404, ...), `EndpointError` is raised: an
-infrastructure failure, never a reward of 0.
+Retries are ours: 408/409/429/5xx, timeouts and connection errors are retried with exponential
+backoff and jitter, honouring a small Retry-After. When retries run out, or the server refuses
+the request (400, 401, 404, ...), `EndpointError` is raised: an infrastructure failure, never a
+reward of 0.
+
+Requests go out over aiohttp (`_transport.py`), one connection pool per event loop shared by
+every episode; the `openai` SDK's client costs ten times the CPU per call (bench/rollout.py).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import openai
+import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentgym.core.errors import EndpointError, UserInputError
@@ -41,6 +44,7 @@ from agentgym.core.types import (
     ToolSpec,
     parse_arguments,
 )
+from agentgym.policies._transport import HTTPStatusError, JSONClient, ReplyError
 
 #: sent when no key is configured: local servers (vLLM, Ollama) accept anything
 PLACEHOLDER_API_KEY = "agentgym-no-key"
@@ -114,9 +118,14 @@ class OpenAIPolicy:
         self.timeout = timeout
         self.backoff = backoff or Backoff()
         self._rng = random.Random()
-        # one client (and connection pool) for every episode: the runner's per-episode shallow
-        # copies share this dict. An httpx client belongs to the loop that made it: one per loop.
-        self._clients: dict[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = {}
+        # one connection pool per event loop, for every episode: the runner's per-episode shallow
+        # copies share this client (and its per-loop sessions)
+        self._client = JSONClient(self.endpoint, self.api_key, timeout, _user_agent())
+
+    @property
+    def _clients(self) -> dict[asyncio.AbstractEventLoop, Any]:
+        """The open HTTP sessions, one per event loop."""
+        return self._client.sessions
 
     @property
     def endpoint(self) -> str:
@@ -127,22 +136,25 @@ class OpenAIPolicy:
         return {"kind": "openai", "model": self.model, "endpoint": self.endpoint,
                 "sampling": self.sampling.params(), "timeout": self.timeout}
 
-    def _get_client(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            for old in [lp for lp in self._clients if lp.is_closed()]:
-                del self._clients[old]
-            client = self._clients[loop] = openai.AsyncOpenAI(
-                api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
-            )
-        return client
+    def __copy__(self) -> OpenAIPolicy:
+        # the runner's per-episode copies share the client (pickling, below, does not)
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def __getstate__(self) -> dict[str, Any]:
+        # sent to other processes (Ray workers) without its sessions: each process opens its own
+        state = dict(self.__dict__)
+        state["_client"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._client = JSONClient(self.endpoint, self.api_key, self.timeout, _user_agent())
 
     async def aclose(self) -> None:
-        """Close the HTTP client of the running loop (optional; it is also released with the policy)."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.close()
+        """Close the HTTP session of the running loop (optional: asyncio.run closes it anyway)."""
+        await self._client.aclose()
 
     def request_body(self, observation: Observation, tools: list[ToolSpec]) -> dict[str, Any]:
         """The chat-completions request for this observation (without the model's transport)."""
@@ -161,15 +173,18 @@ class OpenAIPolicy:
         every episode. Asks `GET /models` (free); a server without that route gets one short chat
         request instead."""
         try:
-            page = await self._get_client().models.list()
-            served = [m.id async for m in page]
-        except openai.NotFoundError:
+            listing = await self._client.get("models")
+            served = [m["id"] for m in listing.get("data") or [] if isinstance(m, dict) and "id" in m]
+        except HTTPStatusError as e:
+            if e.status != 404:
+                raise UserInputError(f"{self.name}: {self.endpoint} refused us: HTTP {e.status}: "
+                                     f"{e.server_message()}") from None
             served = None  # no /models route here: ask for a completion instead
-        except openai.APIStatusError as e:
-            raise UserInputError(f"{self.name}: {self.endpoint} refused us: HTTP {e.status_code}: "
-                                 f"{_server_message(e)}") from None
-        except openai.APIConnectionError as e:
-            raise UserInputError(f"{self.name}: cannot reach {self.endpoint}: {e.__cause__ or e}") from None
+        except ReplyError:
+            served = None  # a /models route that says something else: ask for a completion
+        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            raise UserInputError(f"{self.name}: cannot reach {self.endpoint}: "
+                                 f"{_describe_failure(e, self.timeout)}") from None
         if served is not None:
             if served and self.model not in served:
                 shown = ", ".join(served[:10]) + (" ..." if len(served) > 10 else "")
@@ -186,34 +201,33 @@ class OpenAIPolicy:
     async def act(self, observation: Observation, tools: list[ToolSpec]) -> Action:
         body = self.request_body(observation, tools)
         completion = await self._send(body, self.max_retries)
-        action = completion_to_action(completion)
-        action.generation = generation_record(completion, self.model, self.endpoint,
-                                              self.sampling.params())
+        try:
+            action = completion_to_action(completion)
+            action.generation = generation_record(completion, self.model, self.endpoint,
+                                                  self.sampling.params())
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
+            raise EndpointError(f"{self.name} at {self.endpoint}: the reply is not a chat "
+                                f"completion ({type(e).__name__}: {e})", retryable=False) from e
         return action
 
-    async def _send(self, body: dict[str, Any], max_retries: int) -> Any:
-        known = {k: v for k, v in body.items() if k not in self.sampling.extra_body}
-        extra = {k: body[k] for k in self.sampling.extra_body if k in body}
+    async def _send(self, body: dict[str, Any], max_retries: int) -> dict[str, Any]:
         attempt = 0
         while True:
             try:
-                return await self._get_client().chat.completions.create(
-                    **known, **({"extra_body": extra} if extra else {}))
-            except openai.APIStatusError as e:
-                retryable = e.status_code in RETRYABLE_STATUS or e.status_code >= 500
-                problem = f"HTTP {e.status_code}: {_server_message(e)}"
-                retry_after = _retry_after(e.response.headers)
+                return await self._client.post("chat/completions", body)
+            except HTTPStatusError as e:
+                retryable = e.status in RETRYABLE_STATUS or e.status >= 500
+                problem = f"HTTP {e.status}: {e.server_message()}"
+                retry_after = _retry_after(e.headers)
                 if not retryable:  # 400/401/403/404...: asking again gets the same answer
                     raise EndpointError(
                         f"{self.name} at {self.endpoint} refused the request: {problem}",
                         retryable=False,
                     ) from e
-            except openai.APITimeoutError:
-                problem, retry_after = f"no reply within {self.timeout:g}s", None
-            except openai.APIConnectionError as e:
-                problem, retry_after = f"connection failed: {e.__cause__ or e}", None
-            except openai.APIError as e:  # a reply we cannot read is not worth retrying
+            except ReplyError as e:  # a reply we cannot read is not worth retrying
                 raise EndpointError(f"{self.name} at {self.endpoint}: {e}", retryable=False) from e
+            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+                problem, retry_after = _describe_failure(e, self.timeout), None
             if attempt >= max_retries:
                 raise EndpointError(
                     f"{self.name} at {self.endpoint} failed after {attempt + 1} attempts: {problem}"
@@ -222,52 +236,72 @@ class OpenAIPolicy:
             attempt += 1
 
 
+def _describe_failure(error: BaseException, timeout: float) -> str:
+    if isinstance(error, asyncio.TimeoutError):
+        return f"no reply within {timeout:g}s"
+    return f"connection failed: {error}"
+
+
+def _user_agent() -> str:
+    import agentgym
+
+    return f"agentgym/{agentgym.__version__}"
+
+
 def completion_to_action(completion: Any) -> Action:
-    """Turn a ChatCompletion into an Action: text, parsed tool calls, usage, logprobs if sent."""
-    if not completion.choices:
+    """Turn a chat completion (the JSON reply, or an SDK object) into an Action: text, parsed
+    tool calls, usage."""
+    choices = _field(completion, "choices")
+    if not choices:
         raise EndpointError("the server replied with no choices")
-    choice = completion.choices[0]
-    message = choice.message
-    calls = [
-        ToolCall(
-            id=raw.id or f"call_{i}",
-            name=raw.function.name,
-            arguments=parse_arguments(raw.function.arguments),
-        )
-        for i, raw in enumerate(message.tool_calls or [])
-        if getattr(raw, "function", None) is not None  # custom (non-function) tools are skipped
-    ]
+    message = _field(choices[0], "message")
+    calls = []
+    for i, raw in enumerate(_field(message, "tool_calls") or []):
+        function = _field(raw, "function")
+        if function is None:  # custom (non-function) tools are skipped
+            continue
+        arguments = _field(function, "arguments")
+        calls.append(ToolCall(
+            id=_field(raw, "id") or f"call_{i}", name=_field(function, "name"),
+            arguments=parse_arguments(arguments if isinstance(arguments, str) else "{}"),
+        ))
     usage = None
-    if completion.usage is not None:
-        cost = _extra(completion.usage, "cost")
+    reported = _field(completion, "usage")
+    if reported is not None:
+        cost = _field(reported, "cost")
         usage = TokenUsage(
-            prompt_tokens=completion.usage.prompt_tokens or 0,
-            completion_tokens=completion.usage.completion_tokens or 0,
+            prompt_tokens=_field(reported, "prompt_tokens") or 0,
+            completion_tokens=_field(reported, "completion_tokens") or 0,
             cost=float(cost) if isinstance(cost, (int, float)) else None,
         )
-    return Action(content=message.content, tool_calls=calls, usage=usage)
+    return Action(content=_field(message, "content"), tool_calls=calls, usage=usage)
 
 
 def generation_record(completion: Any, model: str, endpoint: str, params: dict[str, Any]) -> Generation:
     """The request as sent and what the server said about the tokens it sampled."""
-    choice = completion.choices[0]
+    choice = _field(completion, "choices")[0]
     logprobs = token_ids = None
-    content = getattr(choice.logprobs, "content", None) if choice.logprobs is not None else None
+    content = _field(_field(choice, "logprobs"), "content")
     if content:
-        logprobs = [float(t.logprob) for t in content]
+        logprobs = [float(_field(t, "logprob")) for t in content]
         # vLLM with return_tokens_as_token_ids names each token "token_id:<id>"
-        if all(isinstance(t.token, str) and t.token.startswith("token_id:") for t in content):
-            token_ids = [int(t.token.split(":", 1)[1]) for t in content]
-    token_ids = _ints(_extra(choice, "token_ids")) or token_ids
-    prompt_ids = _ints(_extra(completion, "prompt_token_ids") or _extra(choice, "prompt_token_ids"))
-    return Generation(model=getattr(completion, "model", None) or model, endpoint=endpoint,
-                      params=params, finish_reason=choice.finish_reason,
+        tokens = [_field(t, "token") for t in content]
+        if all(isinstance(t, str) and t.startswith("token_id:") for t in tokens):
+            token_ids = [int(t.split(":", 1)[1]) for t in tokens]
+    token_ids = _ints(_field(choice, "token_ids")) or token_ids
+    prompt_ids = _ints(_field(completion, "prompt_token_ids") or _field(choice, "prompt_token_ids"))
+    return Generation(model=_field(completion, "model") or model, endpoint=endpoint,
+                      params=params, finish_reason=_field(choice, "finish_reason"),
                       prompt_token_ids=prompt_ids, completion_token_ids=token_ids,
                       logprobs=logprobs)
 
 
-def _extra(obj: Any, name: str) -> Any:
-    """A field the SDK does not model (servers add their own), wherever pydantic kept it."""
+def _field(obj: Any, name: str) -> Any:
+    """A field of a JSON object or of an SDK object (where a server's own fields are extras)."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
     value = getattr(obj, name, None)
     if value is None:
         value = (getattr(obj, "model_extra", None) or {}).get(name)
@@ -278,18 +312,6 @@ def _ints(value: Any) -> list[int] | None:
     if isinstance(value, list) and all(isinstance(v, int) for v in value):
         return list(value)
     return None
-
-
-def _server_message(error: openai.APIStatusError) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if isinstance(inner, str):
-            return inner
-    text = error.response.text.strip() if error.response is not None else ""
-    return text[:500] or error.message
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -1,7 +1,10 @@
 """The async episode runner: one episode, or many at once with a concurrency limit.
 
-Each episode gets its own env instance and a shallow copy of the policy (so a policy's
-`begin` state is per episode). Infrastructure errors are retried when retrying can help; if they
+Each episode has an env to itself and a shallow copy of the policy (so a policy's `begin`
+state is per episode). `run_many` reuses an env for a later episode once an episode in it has
+ended cleanly: `reset()` starts every episode afresh (Gymnasium's contract), and building an env
+can cost more than the episode's own work (a task file read and validated per env). An env that
+raised is closed and never reused. Infrastructure errors are retried when retrying can help; if they
 persist the episode is recorded with status `infra_error` and left out of every metric. Any
 other exception (a bug or crash in policy or env code) is recorded with status `error`, which
 counts as a failure, so a policy that crashes on hard tasks never scores higher for it.
@@ -98,6 +101,25 @@ async def run_episode(
     return episode
 
 
+class EnvPool:
+    """Idle envs kept for the next episode; at most as many as ran at once."""
+
+    def __init__(self, make_env: Callable[[], Env]):
+        self.make_env = make_env
+        self.idle: list[Env] = []
+
+    def take(self) -> Env:
+        return self.idle.pop() if self.idle else self.make_env()
+
+    def give_back(self, env: Env) -> None:
+        self.idle.append(env)
+
+    async def close(self) -> None:
+        envs, self.idle = self.idle, []
+        for env in envs:
+            await env.close()
+
+
 async def run_with_retries(
     make_env: Callable[[], Env],
     policy: Policy,
@@ -106,16 +128,23 @@ async def run_with_retries(
     retries: int = 2,
     max_steps: int | None = None,
     on_step: StepCallback | None = None,
+    pool: EnvPool | None = None,
 ) -> Episode:
-    """One episode in a fresh env; retried on infrastructure errors, then recorded as such."""
+    """One episode; retried in a fresh env on infrastructure errors, then recorded as such.
+
+    With a `pool`, the env comes from it and goes back to it when the episode ends cleanly;
+    without, the env is made here and closed at the end."""
     status, error = "infra_error", ""
     for attempt in range(retries + 1):
-        env = make_env()
+        env = pool.take() if pool is not None else make_env()
+        clean = False
         try:
-            return await run_episode(
+            episode = await run_episode(
                 env, policy, job.task_id, seed=job.seed, sample=job.sample,
                 max_steps=max_steps, on_step=on_step,
             )
+            clean = True
+            return episode
         except UserInputError:
             raise
         except InfraError as e:
@@ -127,7 +156,10 @@ async def run_with_retries(
             status, error = "error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
             break
         finally:
-            await env.close()
+            if clean and pool is not None:
+                pool.give_back(env)
+            else:
+                await env.close()
     return Episode(
         env_id=getattr(env, "env_id", ""), task_id=job.task_id, seed=job.seed, sample=job.sample,
         policy=getattr(policy, "name", type(policy).__name__), status=status,
@@ -148,16 +180,20 @@ async def run_many(
 ) -> list[Episode]:
     """Run `jobs` with at most `concurrency` at once; each episode is stored as soon as it ends."""
     semaphore = asyncio.Semaphore(max(1, concurrency))
+    pool = EnvPool(make_env)
 
     async def one(job: Job) -> Episode:
         async with semaphore:
             episode = await run_with_retries(
-                make_env, policy, job, retries=retries, max_steps=max_steps
+                make_env, policy, job, retries=retries, max_steps=max_steps, pool=pool
             )
         if store is not None:
-            store.append(episode)
+            await store.write(episode)
         if on_episode is not None:
             on_episode(episode)
         return episode
 
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
+    try:
+        return list(await asyncio.gather(*(one(job) for job in jobs)))
+    finally:
+        await pool.close()
