@@ -3,11 +3,16 @@
 The async env runs on one private event loop in a daemon thread, shared by every facade, so the
 facade works the same in a plain script, in Jupyter, or inside someone else's running loop
 (sync Playwright cannot; BrowserGym #134).
+
+A forked child (gymnasium's AsyncVectorEnv with the default "fork" start method) inherits the
+loop but not its thread, so it starts a loop of its own; envs made before the fork stay with the
+parent (AsyncVectorEnv makes each env in its worker).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, Literal, TypeVar
@@ -22,6 +27,20 @@ T = TypeVar("T")
 
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
+_inherited: list[asyncio.AbstractEventLoop] = []  # kept, never closed: the parent still runs it
+
+
+def _forget_loop_after_fork() -> None:
+    """In a forked child: the loop's thread did not come along, so the next call starts another
+    (without this, every call waits forever for a thread that is not there)."""
+    global _loop, _loop_lock
+    if _loop is not None:
+        _inherited.append(_loop)
+    _loop, _loop_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_loop_after_fork)
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
