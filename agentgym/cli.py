@@ -146,13 +146,15 @@ def eval_cmd(
     policy_arg: list[str] = typer.Option([], "--policy-arg", help="KEY=VALUE for the policy (JSON values), e.g. extra_body='{\"top_k\": 20}'. Repeatable."),
     config: str | None = typer.Option(None, "--config", help="A TOML or JSON file with any of these options; flags win."),
     force: bool = typer.Option(False, "--force", help="Start over when OUT holds episodes of another run."),
+    runner: str | None = typer.Option(None, "--runner", help="Where episodes run: local (default: asyncio in this process) or ray."),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster to join (--runner ray; default $RAY_ADDRESS, else a local one)."),
 ):
     """Evaluate a policy over an env's tasks; resumes when OUT already holds episodes."""
     from agentgym.cli_eval import run_eval
 
     flags = {"policy": policy, "out": out, "tasks": tasks, "backend": backend, "n": n, "k": k, "concurrency": concurrency,
              "seed": seed, "max_steps": max_steps, "temperature": temperature, "top_p": top_p,
-             "max_tokens": max_tokens}
+             "max_tokens": max_tokens, "runner": runner, "address": address}
     code = run_eval(env_id, flags, policy_arg, config, force)
     if code:
         raise typer.Exit(code)

@@ -15,7 +15,7 @@ from agentgym.core.errors import UserInputError
 
 SAMPLING_FLAGS = ("temperature", "top_p", "max_tokens")
 EVAL_KEYS = {"policy", "out", "tasks", "backend", "n", "k", "concurrency", "seed", "max_steps",
-             *SAMPLING_FLAGS, "policy_args", "extra_body"}
+             *SAMPLING_FLAGS, "policy_args", "extra_body", "runner", "address", "runtime_env"}
 
 
 BACKENDS = ("bwrap", "docker")
@@ -111,6 +111,8 @@ def run_eval(env_id: str, flags: dict[str, Any], policy_arg: list[str], config: 
             concurrency=options.get("concurrency", 8), tasks=options.get("tasks"), env_kwargs=extra,
             seed=options.get("seed", 0), max_steps=options.get("max_steps"),
             policy_args=policy_args, force=force, on_start=on_start, on_episode=on_episode,
+            runner=options.get("runner") or "local", address=options.get("address"),
+            runtime_env=options.get("runtime_env"),
         ))
     except KeyboardInterrupt:
         if progress is not None:

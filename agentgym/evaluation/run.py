@@ -34,6 +34,8 @@ from agentgym.rollout.runner import Job, run_many
 from agentgym.rollout.store import EpisodeStore
 from agentgym.rollout.versions import current_versions
 
+RUNNERS = ("local", "ray")
+
 
 def prepare_out_dir(out: str | Path) -> Path:
     """Create OUT and prove it is writable before any episode runs."""
@@ -65,13 +67,25 @@ async def evaluate(
     probe: bool = True,
     on_start: Callable[[int], None] | None = None,
     on_episode: Callable[[Episode], None] | None = None,
+    runner: str = "local",
+    address: str | None = None,
+    runtime_env: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Evaluate `policy_spec` on `env_id`; see the module docstring. `runner="ray"` runs the
+    episodes on the Ray cluster at `address` (default: $RAY_ADDRESS, else a local instance),
+    with `runtime_env` for its workers."""
     if k < 1:
         raise UserInputError("-k must be at least 1")
     if n is not None and n < 1:
         raise UserInputError("-n must be at least 1")
     if concurrency < 1:
         raise UserInputError("--concurrency must be at least 1")
+    if runner not in RUNNERS:
+        raise UserInputError(f"--runner {runner!r}: expected one of {', '.join(RUNNERS)}")
+    if runtime_env is not None and not isinstance(runtime_env, dict):
+        raise UserInputError("runtime_env must be a table of Ray runtime_env fields")
+    if runner != "ray" and (address or runtime_env):
+        raise UserInputError("--address and runtime_env are for --runner ray")
     spec = env_spec(env_id)
     policy = load_policy(policy_spec, **(policy_args or {}))
     out_dir = prepare_out_dir(out)
@@ -114,10 +128,15 @@ async def evaluate(
         on_start(len(jobs))
     started = time.monotonic()
     try:
-        await run_many(
-            make_env, policy, jobs, concurrency=concurrency, store=store,
-            max_steps=max_steps, on_episode=on_episode,
-        )
+        if runner == "ray" and jobs:
+            await _run_on_ray(make_env, policy, policy_spec, dict(policy_args or {}), jobs, env_id,
+                              concurrency=concurrency, store=store, max_steps=max_steps,
+                              on_episode=on_episode, address=address, runtime_env=runtime_env)
+        else:
+            await run_many(
+                make_env, policy, jobs, concurrency=concurrency, store=store,
+                max_steps=max_steps, on_episode=on_episode,
+            )
     finally:
         await release_shared()  # e.g. the browser the web envs shared
         aclose = getattr(policy, "aclose", None)
@@ -141,6 +160,22 @@ async def evaluate(
     tmp.write_text(json.dumps(_json_safe(results), indent=2, allow_nan=False))
     os.replace(tmp, out_dir / "results.json")
     return results
+
+
+async def _run_on_ray(make_env, policy, policy_spec, policy_args, jobs, env_id, *, address,
+                      runtime_env, **options) -> None:
+    from agentgym.rollout import ray_backend
+
+    joined = ray_backend.connect(address, runtime_env)
+    try:
+        await ray_backend.run_many_ray(
+            make_env, ray_backend.shippable(policy, policy_spec, policy_args), jobs,
+            env_id=env_id, **options)
+    finally:
+        if joined:
+            import ray
+
+            ray.shutdown()
 
 
 def totals(episodes: list[Episode], wall_s: float) -> dict[str, Any]:
