@@ -59,6 +59,9 @@ def serve(delay: float, ready: multiprocessing.Queue) -> None:
         await asyncio.sleep(delay)
         return web.json_response(_reply(body))
 
+    async def cpu(request: web.Request) -> web.Response:  # the server's own CPU time so far
+        return web.json_response({"cpu_s": time.process_time()})
+
     async def models(request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [
             {"id": MODEL, "object": "model", "created": 0, "owned_by": "bench"}]})
@@ -67,6 +70,7 @@ def serve(delay: float, ready: multiprocessing.Queue) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", completions)
         app.router.add_get("/v1/models", models)
+        app.router.add_get("/v1/cpu", cpu)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
@@ -232,6 +236,13 @@ CLIENTS = {"evaluate()": run_evaluate, "AsyncOpenAI": run_bare_openai,
            "AsyncOpenAI+aiohttp": run_bare_openai_aiohttp, "aiohttp": run_bare_aiohttp}
 
 
+def server_cpu(base_url: str) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/cpu", timeout=10) as reply:
+        return json.loads(reply.read())["cpu_s"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.2, help="seconds per call (default 0.2)")
@@ -256,27 +267,30 @@ def main() -> int:
     server = ctx.Process(target=serve, args=(args.delay, ready), daemon=True)
     server.start()
     try:
-        base_url = f"http://127.0.0.1:{ready.get(timeout=30)}/v1"
+        base_url = f"http://127.0.0.1:{ready.get(timeout=60)}/v1"
         print(f"fake server: {args.delay * 1000:.0f} ms a call, 2 calls an episode, own process")
-        print(f"{'concurrency':>11} {'episodes':>8} {'ideal ep/s':>10}  "
-              + "  ".join(f"{c:>28}" for c in chosen))
+        print(f"{'concurrency':>11}  {'client':<20} {'episodes':>8} {'ep/s':>7} {'ideal':>6} "
+              f"{'ratio':>5}  {'client CPU/ep':>13} {'server CPU/ep':>13}  errors")
+        ratios: dict[int, dict[str, float]] = {}
         failed = False
         for level in levels:
             episodes = max(8, args.rounds * level)
             ideal = level / (2 * args.delay)
-            cells = []
             for name in chosen:
-                cpu = time.process_time()
+                cpu, served = time.process_time(), server_cpu(base_url)
                 wall, bad = asyncio.run(CLIENTS[name](base_url, episodes, level))
                 cpu_ms = (time.process_time() - cpu) / episodes * 1000
+                server_ms = (server_cpu(base_url) - served) / episodes * 1000
                 rate = episodes / wall
-                cells.append(f"{rate:7.1f} ep/s {rate / ideal:5.2f} {cpu_ms:5.1f} ms"
-                             + (f" ({bad} bad)" if bad else ""))
-                failed |= bool(bad)
-            print(f"{level:>11} {episodes:>8} {ideal:>10.1f}  " + "  ".join(f"{c:>28}" for c in cells),
-                  flush=True)
-        print("each cell: episodes/s, its ratio to the ideal (concurrency / (2 x delay)), and the\n"
-              "client's CPU time per episode (the server runs in its own process)")
+                ratios.setdefault(level, {})[name] = rate / ideal
+                failed |= bool(bad) and name == "evaluate()"
+                print(f"{level:>11}  {name:<20} {episodes:>8} {rate:>7.1f} {ideal:>6.0f} "
+                      f"{rate / ideal:>5.2f}  {cpu_ms:>10.1f} ms {server_ms:>10.1f} ms  {bad}",
+                      flush=True)
+        print("\nratio to the ideal (concurrency / (2 x delay)):")
+        print(f"{'concurrency':>11}  " + "  ".join(f"{c:>12}" for c in chosen))
+        for level, row in ratios.items():
+            print(f"{level:>11}  " + "  ".join(f"{row[c]:>12.2f}" for c in chosen))
         return 1 if failed else 0
     finally:
         server.terminate()

@@ -115,7 +115,8 @@ async def evaluate(
     check_resume(out_dir, manifest, force)
 
     store = EpisodeStore(out_dir / "episodes.jsonl")
-    done = store.finished()
+    earlier = store.load()  # read once: this run's own episodes are added as they end
+    done = {(e.task_id, e.sample) for e in earlier if e.counted}
     jobs = [
         Job(task_id=t, sample=s, seed=seed + s)
         for t in task_ids
@@ -129,11 +130,13 @@ async def evaluate(
     started = time.monotonic()
     try:
         if runner == "ray" and jobs:
-            await _run_on_ray(make_env, policy, policy_spec, dict(policy_args or {}), jobs, env_id,
-                              concurrency=concurrency, store=store, max_steps=max_steps,
-                              on_episode=on_episode, address=address, runtime_env=runtime_env)
+            new = await _run_on_ray(
+                make_env, policy, policy_spec, dict(policy_args or {}), jobs, env_id,
+                concurrency=concurrency, store=store, max_steps=max_steps, on_episode=on_episode,
+                address=address, runtime_env=runtime_env,
+            )
         else:
-            await run_many(
+            new = await run_many(
                 make_env, policy, jobs, concurrency=concurrency, store=store,
                 max_steps=max_steps, on_episode=on_episode,
             )
@@ -144,7 +147,7 @@ async def evaluate(
             await aclose()  # its HTTP connections belong to this loop
     wanted = set(task_ids)
     latest: dict[tuple[str, int], Episode] = {}
-    for episode in store.load():  # later records of a pair (a re-run infra error) win
+    for episode in earlier + new:  # later records of a pair (a re-run infra error) win
         if episode.task_id in wanted and episode.sample < k:
             latest[(episode.task_id, episode.sample)] = episode
     episodes = list(latest.values())
@@ -163,12 +166,12 @@ async def evaluate(
 
 
 async def _run_on_ray(make_env, policy, policy_spec, policy_args, jobs, env_id, *, address,
-                      runtime_env, **options) -> None:
+                      runtime_env, **options) -> list[Episode]:
     from agentgym.rollout import ray_backend
 
     joined = ray_backend.connect(address, runtime_env)
     try:
-        await ray_backend.run_many_ray(
+        return await ray_backend.run_many_ray(
             make_env, ray_backend.shippable(policy, policy_spec, policy_args), jobs,
             env_id=env_id, **options)
     finally:

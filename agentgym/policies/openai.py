@@ -255,6 +255,8 @@ def completion_to_action(completion: Any) -> Action:
     if not choices:
         raise EndpointError("the server replied with no choices")
     message = _field(choices[0], "message")
+    if message is None or isinstance(message, (str, bytes, list, int, float)):
+        raise ValueError("its first choice has no message object")
     calls = []
     for i, raw in enumerate(_field(message, "tool_calls") or []):
         function = _field(raw, "function")

@@ -11,7 +11,6 @@ an fsync takes milliseconds, and one per episode on the loop stalled every runni
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import threading
 import warnings
@@ -87,8 +86,8 @@ class EpisodeStore:
                 if not line.strip():
                     continue
                 try:
-                    episodes.append(Episode.model_validate(json.loads(line)))
-                except (json.JSONDecodeError, ValidationError) as e:
+                    episodes.append(Episode.model_validate_json(line))
+                except ValidationError as e:
                     message = f"not a valid episode record ({type(e).__name__})"
                     if strict:
                         raise TaskFileError(str(self.path), message, line=lineno) from None
