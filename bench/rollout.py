@@ -249,6 +249,8 @@ def main() -> int:
     parser.add_argument("--levels", default="1,16,64,256", help="concurrency levels")
     parser.add_argument("--rounds", type=int, default=5,
                         help="episodes per level = rounds x concurrency (at least 8)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each cell; the fastest counts (the machine is shared)")
     parser.add_argument("--only", default="", help="comma-separated subset of: " + ", ".join(CLIENTS))
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -277,11 +279,14 @@ def main() -> int:
             episodes = max(8, args.rounds * level)
             ideal = level / (2 * args.delay)
             for name in chosen:
-                cpu, served = time.process_time(), server_cpu(base_url)
-                wall, bad = asyncio.run(CLIENTS[name](base_url, episodes, level))
-                cpu_ms = (time.process_time() - cpu) / episodes * 1000
-                server_ms = (server_cpu(base_url) - served) / episodes * 1000
-                rate = episodes / wall
+                runs = []
+                for _ in range(max(1, args.repeat)):
+                    cpu, served = time.process_time(), server_cpu(base_url)
+                    wall, bad = asyncio.run(CLIENTS[name](base_url, episodes, level))
+                    runs.append((episodes / wall, (time.process_time() - cpu) / episodes * 1000,
+                                 (server_cpu(base_url) - served) / episodes * 1000, bad))
+                rate, cpu_ms, server_ms, bad = max(runs)
+                bad = max(r[3] for r in runs)
                 ratios.setdefault(level, {})[name] = rate / ideal
                 failed |= bool(bad) and name == "evaluate()"
                 print(f"{level:>11}  {name:<20} {episodes:>8} {rate:>7.1f} {ideal:>6.0f} "
