@@ -87,7 +87,7 @@ def _ray():
     try:
         import ray
     except ModuleNotFoundError:
-        raise UserInputError("--backend ray needs Ray: pip install 'agentgym[ray]'") from None
+        raise UserInputError("--runner ray needs Ray: pip install 'agentgym[ray]'") from None
     return ray
 
 

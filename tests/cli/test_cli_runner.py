@@ -20,7 +20,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_bad_backend_options_get_one_line_and_exit_2(tmp_path):
+def test_bad_runner_options_get_one_line_and_exit_2(tmp_path):
     (tmp_path / "env.toml").write_text('policy = "oracle"\nruntime_env = "not a table"\n')
     cases = [
         (["--runner", "spark"], "expected one of local, ray"),

@@ -17,8 +17,8 @@ class DiesOnce(OraclePolicy):
         self.name = "dies-once"
         self.task_id, self.marker = task_id, Path(marker)
 
-    def begin(self, task, seed, sample):
-        super().begin(task, seed, sample)
+    def begin(self, task, seed, sample, **extra):
+        super().begin(task, seed, sample, **extra)
         if task.id == self.task_id and not self.marker.exists():
             self.marker.write_text(str(os.getpid()))
             os._exit(1)
