@@ -30,7 +30,7 @@ class Unseeded(CounterEnv):
     async def _reset(self, task, seed):
         messages = await super()._reset(task, seed)
         self.calls[0] += 1
-        messages[0].content += f" (episode {self.calls[0]})"
+        messages[0] = messages[0].model_copy(update={"content": f"{messages[0].content} (episode {self.calls[0]})"})
         return messages
 
 
@@ -71,7 +71,11 @@ def test_a_good_env_passes_every_check():
     (WrongReference, "oracle"),
 ])
 def test_each_broken_env_fails_its_check(env_cls, failing):
-    found = statuses(env_cls)
+    try:
+        found = statuses(env_cls)
+    finally:
+        while LEAKED:
+            LEAKED.pop().close()
     assert found[failing] == "fail", found
     others = {name for name, status in found.items() if status == "fail"} - {failing}
     assert others <= {"gymnasium"}, found  # check_env also tests seeding

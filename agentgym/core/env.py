@@ -168,7 +168,9 @@ class Env(abc.ABC):
         )
 
     def observation(self) -> Observation:
-        return Observation(messages=copy.deepcopy(self.messages), extras=self.extras())
+        # messages are frozen and the history only grows or has items replaced: a new list of the
+        # same messages is as safe as a deep copy, without a cost that grows with every step
+        return Observation(messages=list(self.messages), extras=self.extras())
 
     async def fork(self) -> Env:
         """An independent copy of this env mid-episode: same task, history and state.

@@ -50,9 +50,11 @@ class ToolCall(BaseModel):
 
 
 class Message(BaseModel):
-    """One chat message in OpenAI format (tool calls kept parsed)."""
+    """One chat message in OpenAI format (tool calls kept parsed). Frozen: an env's history is
+    shared with every observation and record made from it, so nobody may change a message in
+    place (make a new one with `model_copy(update=...)`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     role: Role
     content: str | None = None

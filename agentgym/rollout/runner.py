@@ -70,9 +70,9 @@ async def run_episode(
         wall, t0 = time.time(), time.perf_counter()
         action = await act(policy, observation, env.tools)
         t1 = time.perf_counter()
-        # the env gets its own copy: one that keeps and later changes the arguments it was given
-        # must not rewrite the recorded episode
-        result = await env.step(action.model_copy(deep=True))
+        # Env.step hands the env its own copy of the action: an env that keeps and later changes
+        # the arguments it was given cannot rewrite the recorded episode
+        result = await env.step(action)
         t2 = time.perf_counter()
         new = result.observation.messages[len(observation.messages):]
         step = Step(
