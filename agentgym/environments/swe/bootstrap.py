@@ -22,7 +22,7 @@ import sys
 
 EVENT = "agentgym.verdict"
 AGENT, TRUSTED, NEUTRAL, BOUNDARY = 1, 2, 3, 4
-# frame and object-graph access: refused when agent code is among the top frames of the caller
+# frame and object-graph access: refused when what they return goes to agent code (see receiver)
 INTROSPECTION = frozenset({"sys._getframe", "sys._current_frames", "gc.get_objects",
                            "gc.get_referrers", "gc.get_referents"})
 FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
@@ -37,7 +37,8 @@ PATH_EVENTS = frozenset({"os.rename", "os.replace", "os.remove", "os.rmdir", "os
                          "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate",
                          "os.utime", "shutil.rmtree", "shutil.move", "shutil.copytree"})
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-TOP_FRAMES = 3
+HANDS_ON_FILES = ("/inspect.py",)  # standard-library code that returns frames to its caller
+HANDS_ON = (("traceback.py", "walk_stack"), ("traceback.py", "walk_tb"), ("logging/__init__.py", "<lambda>"))
 # module globals pytest itself rebinds around each test (assertion-message helpers only)
 mutable = frozenset({"_pytest.assertion.util._reprcompare", "_pytest.assertion.util._assertion_pass",
                      "_pytest.assertion.util._config", "_pytest.debugging.pytestPDB._pluginmanager",
@@ -93,6 +94,9 @@ def make_hook(mac, plan, channel, main_code):
     nonce, report_all = plan["nonce"], plan["report_all"]
     from operator import is_
 
+    stdlib = os.path.dirname(os.__file__)
+    hands_on = frozenset((join(stdlib, f), name) for f, name in HANDS_ON)
+
     kinds = {}
     checked_impls = {}  # HookImpl -> the function it had when it was found sound
     busy = set()
@@ -139,6 +143,19 @@ def make_hook(mac, plan, channel, main_code):
             frame, n = frame.f_back, n + 1
         return None
 
+    def receiver(frame):
+        """The agent frame that gets what a frame/gc call returns, if an agent frame gets it: the
+        caller, past the standard-library helpers that hand frames on (inspect, traceback's
+        walkers, logging.currentframe). Helpers that only read a frame (namedtuple, typing,
+        logging's findCaller) are callers of their own."""
+        while frame is not None:
+            code = frame.f_code
+            if classify(code.co_filename) != TRUSTED or not (
+                    code.co_filename.endswith(HANDS_ON_FILES) or (code.co_filename, code.co_name) in hands_on):
+                break
+            frame = frame.f_back
+        return frame if frame is not None and classify(frame.f_code.co_filename) == AGENT else None
+
     def where(frame):
         return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
@@ -153,13 +170,20 @@ def make_hook(mac, plan, channel, main_code):
             obj = obj.__func__
         if type(obj) is FunctionType:
             return classify(obj.__code__.co_filename)
-        if isinstance(obj, type):
+        if isinstance(obj, type):  # pytest's classes and the repository's own (tests included)
             if any(obj is t for t in s["classes"]):
                 return TRUSTED
-            seen = {code_kind(v) for v in list(class_dict(obj).values())
-                    if type(v) in (FunctionType, staticmethod, classmethod)}
-            return TRUSTED if TRUSTED in seen else AGENT if AGENT in seen else NEUTRAL
+            files = {function_file(v) for v in list(class_dict(obj).values())}
+            if any(f is not None and classify(f) == TRUSTED and realpath(f).startswith(repo + os.sep)
+                   for f in files):
+                return TRUSTED
+            return AGENT if any(f is not None and classify(f) == AGENT for f in files) else NEUTRAL
         return NEUTRAL
+
+    def function_file(value):
+        if type(value) in (staticmethod, classmethod):
+            value = value.__func__
+        return value.__code__.co_filename if type(value) is FunctionType else None
 
     def type_name(obj):
         return type_qualname(obj) if isinstance(obj, type) else type_qualname(type(obj))
@@ -387,7 +411,7 @@ def make_hook(mac, plan, channel, main_code):
                 refuse(f"{event} on {targets}", found)
             return None
         if event in INTROSPECTION or (event == "object.__getattr__" and args[1] in FRAME_ATTRS):
-            found = agent_frame(getframe(2), TOP_FRAMES)
+            found = receiver(getframe(2))
             if found is not None:
                 refuse(f"{event} {args[1] if event.startswith('object') else ''}".strip(), found)
             return None
