@@ -150,5 +150,5 @@ def audit_changes(files: dict[str, str | bytes | None], base: Callable[[str], st
         if content is None:
             continue
         data = content.encode() if isinstance(content, str) else content
-        out += audit_file(rel, data, base(rel))
+        out += audit_file(rel, data, base(rel) if rel.endswith(".py") else None)
     return out

@@ -111,7 +111,10 @@ class SWEVerifier:
 
     def base_text(self, rel: str) -> str | None:
         """A repo file as the task's base state has it (None if it has no such file)."""
-        return self.base_files[rel] if rel in self.base_files else self.env.read(rel)
+        try:
+            return self.base_files[rel] if rel in self.base_files else self.env.read(rel)
+        except UnicodeDecodeError:
+            return None
 
     async def write_base(self, sandbox: Sandbox) -> None:
         """Turn a sandbox on the pristine environment into the task's base state."""
