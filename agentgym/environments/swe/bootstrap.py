@@ -524,7 +524,11 @@ def main():
     except BaseException as e:  # noqa: BLE001 - the project's code ended pytest: say so, score it
         print(f"agentgym: pytest ended with {type(e).__name__}: {e}", file=sys.stderr)
         code = -1
-    sys.stderr.flush()
+    for stream in (sys.__stdout__, sys.__stderr__):  # os._exit below skips the usual flush
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
     sys.audit(EVENT, "finish", code)
     os._exit(0)
 
