@@ -457,6 +457,8 @@ def make_plugin(pytest, audit=sys.audit):
     """The pytest plugin: reports facts to the audit hook, holds nothing the verdict depends on."""
     from types import FunctionType, MethodType
 
+    from _pytest.unittest import TestCaseFunction
+
     class Plugin:
         def pytest_load_initial_conftests(self, _audit=audit, _ev=EVENT):
             _audit(_ev, "baseline")
@@ -471,7 +473,7 @@ def make_plugin(pytest, audit=sys.audit):
             if type(function) not in _types:
                 return None  # pytest's own call then runs it; without our record it never passes
             code = (function.__func__ if type(function) is _types[1] else function).__code__
-            if code.co_flags & 0x380:  # coroutine or generator: pytest's default skips these
+            if code.co_flags & 0x3A0:  # coroutine or generator: pytest's default skips these
                 return None
             nodeid = pyfuncitem.nodeid
             arguments = {arg: pyfuncitem.funcargs[arg] for arg in pyfuncitem._fixtureinfo.argnames}
@@ -479,6 +481,24 @@ def make_plugin(pytest, audit=sys.audit):
             function(**arguments)
             _audit(_ev, "returned", nodeid)
             return True
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_call(self, item, _audit=audit, _ev=EVENT, _method=MethodType, _case=TestCaseFunction):
+            """unittest cases do not go through pyfunc_call: their method is wrapped instead."""
+            if type(item) is not _case:
+                return
+            method = item.obj
+            if type(method) is not _method or method.__func__.__code__.co_flags & 0x3A0:
+                return
+            code, nodeid = method.__func__.__code__, item.nodeid
+
+            def run_case(*args, **kwargs):
+                _audit(_ev, "start", nodeid, code)
+                result = method(*args, **kwargs)
+                _audit(_ev, "returned", nodeid)
+                return result
+
+            item._obj = run_case
 
         def pytest_runtest_logreport(self, report, _audit=audit, _ev=EVENT):
             _audit(_ev, "report", report.nodeid, report.when, report.outcome)
@@ -490,7 +510,9 @@ def make_plugin(pytest, audit=sys.audit):
         def pytest_plugin_registered(self, plugin, _audit=audit, _ev=EVENT):
             _audit(_ev, "registered")
 
-    codes = frozenset(f.__code__ for f in vars(Plugin).values() if type(f) is FunctionType)
+    codes = [f.__code__ for f in vars(Plugin).values() if type(f) is FunctionType]
+    codes += [c for code in codes for c in code.co_consts if type(c) is type(code)]  # run_case
+    codes = frozenset(codes)
     return Plugin(), codes
 
 
