@@ -36,6 +36,7 @@ ANYWHERE = frozenset({
 PATH_EVENTS = frozenset({"os.rename", "os.replace", "os.remove", "os.rmdir", "os.mkdir",
                          "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate",
                          "os.utime", "shutil.rmtree", "shutil.move", "shutil.copytree"})
+IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 HANDS_ON_FILES = ("/inspect.py",)  # standard-library code that returns frames to its caller
 HANDS_ON = (("traceback.py", "walk_stack"), ("traceback.py", "walk_tb"), ("logging/__init__.py", "<lambda>"))
@@ -98,6 +99,7 @@ def make_hook(mac, plan, channel, main_code):
     hands_on = frozenset((join(stdlib, f), name) for f, name in HANDS_ON)
 
     kinds = {}
+    clean_frames = {}  # frame -> None: frames whose whole stack down was seen clean
     checked_impls = {}  # HookImpl -> the function it had when it was found sound
     busy = set()
     problems = []
@@ -131,16 +133,25 @@ def make_hook(mac, plan, channel, main_code):
         return kind
 
     def agent_frame(frame, limit=None, stop_at_import=False):
-        """The first agent frame from `frame` down (at most `limit` frames), or None."""
-        n = 0
+        """The first agent frame from `frame` down (at most `limit` frames), or None. Frames seen
+        clean on a whole walk are remembered (a live frame's callers never change), so the long-
+        lived bottom of pytest's stack is not walked again for every test."""
+        n, walked = 0, []
         while frame is not None and (limit is None or n < limit):
+            if limit is None and frame in clean_frames:
+                break
             code = frame.f_code
             kind = classify(code.co_filename)
             if kind == AGENT:
                 return frame
             if kind == BOUNDARY and stop_at_import:
                 return None
+            walked.append(frame)
             frame, n = frame.f_back, n + 1
+        if limit is None and not stop_at_import:
+            if len(clean_frames) > 256:
+                clean_frames.clear()
+            clean_frames.update(dict.fromkeys(walked[8:]))  # the older part: likely to live on
         return None
 
     def receiver(frame):
@@ -283,7 +294,8 @@ def make_hook(mac, plan, channel, main_code):
             space = vars(sys.modules[name])
             baseline.append(snapshot(name, space))
             for value in list(space.values()):
-                if isinstance(value, type) and value.__module__ == name:
+                # static types (builtins) cannot be changed from Python: nothing to watch
+                if isinstance(value, type) and value.__module__ == name and not value.__flags__ & IMMUTABLE:
                     classes.append(value)
                     baseline.append(snapshot(f"{name}.{value.__name__}", class_dict(value)))
         s["baseline"], s["classes"], s["baselined"] = tuple(baseline), tuple(classes), True
@@ -297,7 +309,7 @@ def make_hook(mac, plan, channel, main_code):
         if classify(code.co_filename) != TRUSTED or (trusted_repo is not None and realpath(
                 code.co_filename) not in trusted_repo) or code.co_name != name:
             return flag(f"the function run as {nodeid} is {code.co_name} from {code.co_filename}")
-        problem = check_all()
+        problem = integrity() if s["baselined"] else "the verifier's baseline of pytest was never taken"
         if problem:
             return flag(problem)
         s["current"] = nodeid
