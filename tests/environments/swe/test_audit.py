@@ -49,7 +49,7 @@ def test_reference_fixes_of_every_shipped_task_pass_the_audit():
         env = build_environment(task.data.environment, task.id)
         base = patched_files(env, task.data.base_patch, task.id, "base")
         fixed = patched_files(env, task.data.patch, task.id, "patch", start=base)
-        findings = audit_changes(fixed, lambda rel: base[rel] if rel in base else env.read(rel))
+        findings = audit_changes(fixed, lambda rel, base=base, env=env: base[rel] if rel in base else env.read(rel))
         if findings:
             flagged[task.id] = findings
     assert flagged == {}
