@@ -539,8 +539,9 @@ def main():
     make_non_dumpable()
     channel = os.dup(1)  # not inheritable: no child process gets it
     os.dup2(2, 1)
+    # no .pyc is written; the agent's own are never replayed (listing skips __pycache__, the
+    # audit flags .pyc files) and agent code may not write one here (see may_write)
     sys.dont_write_bytecode = True
-    sys.pycache_prefix = "/nonexistent/agentgym"  # no .pyc is ever read or written
     sys.path[:] = [*plan["sys_path"], *[p for p in sys.path if p]]
     os.chdir(plan["repo"])
     sys.addaudithook(make_hook(mac, plan, channel, main.__code__))
