@@ -36,6 +36,9 @@ ANYWHERE = frozenset({
 PATH_EVENTS = frozenset({"os.rename", "os.replace", "os.remove", "os.rmdir", "os.mkdir",
                          "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate",
                          "os.utime", "shutil.rmtree", "shutil.move", "shutil.copytree"})
+# pytest modules whose objects a test body calls (raises, approx, warns, fail, monkeypatch...)
+BODY_MODULES = ("_pytest.python_api", "_pytest.outcomes", "_pytest.recwarn", "_pytest.monkeypatch",
+                "_pytest.capture", "_pytest.tmpdir", "_pytest.logging", "_pytest.assertion")
 IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 HANDS_ON_FILES = ("/inspect.py",)  # standard-library code that returns frames to its caller
@@ -93,6 +96,7 @@ def make_hook(mac, plan, channel, main_code):
     requested = plan["requested"]
     canary_pass, canary_fail = plan["canaries"] or (None, None)
     nonce, report_all = plan["nonce"], plan["report_all"]
+    from itertools import chain
     from operator import is_
 
     stdlib = os.path.dirname(os.__file__)
@@ -108,7 +112,8 @@ def make_hook(mac, plan, channel, main_code):
     class_dict = type.__dict__["__dict__"].__get__  # a class's own namespace, whatever its metaclass
     type_qualname = type.__dict__["__qualname__"].__get__
     s = {"armed": False, "recorders": frozenset(), "current": None, "pm": None, "baseline": (),
-         "classes": (), "done": False, "types": None, "baselined": False}
+         "classes": (), "done": False, "types": None, "baselined": False, "body": (),
+         "all_state": None, "body_state": None}
 
     def classify(filename):
         kind = kinds.get(filename)
@@ -224,10 +229,32 @@ def make_hook(mac, plan, channel, main_code):
         return (len(mapping) == len(keys) and all(map(is_, mapping, keys))
                 and all(map(is_, mapping.values(), values)))
 
-    def integrity():
+    def seen_state(entries):
+        """All of these namespaces as they are now, for one C-speed comparison later."""
+        maps = tuple(e[1] for e in entries)
+        return (entries, maps, tuple(map(len, maps)), tuple(chain.from_iterable(maps)),
+                tuple(chain.from_iterable(m.values() for m in maps)))
+
+    def still(state):
+        _, maps, lengths, keys, values = state
+        return (tuple(map(len, maps)) == lengths and all(map(is_, chain.from_iterable(maps), keys))
+                and all(map(is_, chain.from_iterable(m.values() for m in maps), values)))
+
+    def checked(which):
+        """integrity() of a group of namespaces, skipped when nothing moved since it last passed."""
+        state = s[which]
+        if state is not None and still(state):
+            return ""
+        entries = state[0] if state is not None else s["baseline" if which == "all_state" else "body"]
+        problem = integrity(entries)
+        if not problem:
+            s[which] = seen_state(entries)
+        return problem
+
+    def integrity(entries=None):
         """What changed in pytest's, pluggy's and the builtins' namespaces since the baseline
         ("" if nothing). Keys may be added (imports add submodules); baseline keys keep their values."""
-        for name, mapping, keys, values, last in s["baseline"]:
+        for name, mapping, keys, values, last in s["baseline"] if entries is None else entries:
             if unchanged(mapping, last):
                 continue
             live = {}
@@ -279,7 +306,7 @@ def make_hook(mac, plan, channel, main_code):
     def check_all():
         if not s["baselined"]:
             return "the verifier's baseline of pytest was never taken"
-        return integrity() or rogue_hooks() or agent_threads()
+        return (integrity(s["moving"]) or checked("all_state") or rogue_hooks() or agent_threads())
 
     def arm(plugin_codes, types_):
         s["recorders"], s["types"], s["armed"] = plugin_codes, types_, True
@@ -299,6 +326,13 @@ def make_hook(mac, plan, channel, main_code):
                     classes.append(value)
                     baseline.append(snapshot(f"{name}.{value.__name__}", class_dict(value)))
         s["baseline"], s["classes"], s["baselined"] = tuple(baseline), tuple(classes), True
+        # namespaces pytest rebinds names in are compared one by one; the rest at C speed
+        moves = [any(m.startswith(e[0] + ".") and "." not in m[len(e[0]) + 1:] for m in mutable) for e in baseline]
+        steady = tuple(e for e, moving in zip(baseline, moves, strict=True) if not moving)
+        s["body"] = tuple(e for e in steady if e[0].split(".")[0] in ("builtins", "pytest") or
+                          e[0].startswith(BODY_MODULES))
+        s["moving"] = tuple(e for e, moving in zip(baseline, moves, strict=True) if moving)
+        s["baseline"] = steady
 
     def start(nodeid, code, caller):
         if type(nodeid) is not str or type(code) is not type(main_code):
@@ -309,7 +343,9 @@ def make_hook(mac, plan, channel, main_code):
         if classify(code.co_filename) != TRUSTED or (trusted_repo is not None and realpath(
                 code.co_filename) not in trusted_repo) or code.co_name != name:
             return flag(f"the function run as {nodeid} is {code.co_name} from {code.co_filename}")
-        problem = integrity() if s["baselined"] else "the verifier's baseline of pytest was never taken"
+        # what a test body uses (pytest's API, builtins) must be sound as it starts; the whole of
+        # pytest is checked when it returns
+        problem = checked("body_state") if s["baselined"] else "the verifier's baseline of pytest was never taken"
         if problem:
             return flag(problem)
         s["current"] = nodeid
