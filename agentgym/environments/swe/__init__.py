@@ -11,12 +11,16 @@ How a task runs:
   layer; the task's `base_patch` (the injected bug) is written on top. No .git, no sdist, no
   installed copy of the project: the pristine file exists only in the hidden lower layer.
 - tools.py: bash, str_replace_editor, search, submit; every answer bounded.
-- verify.py: the agent's diff is replayed on a fresh sandbox over the pristine build, without
-  test/config files, then `test_patch` and the tests. Step rewards: change in the fraction of
-  FAIL_TO_PASS passing, cached by the diff's hash.
+- verify.py: the agent's diff (read with bounded reads, repo_io.py, and audited statically,
+  audit.py) is replayed on a fresh sandbox over the pristine build, without test/config files,
+  then `test_patch` on the base state and the tests, run under bootstrap.py with an
+  authenticated verdict (verdict.py). THREAT_MODEL.md says what is defended. Step rewards:
+  change in the fraction of FAIL_TO_PASS passing, cached by the diff's hash.
 - generate.py / mutate.py: new tasks from any pure-Python project with tests.
   Mutation tasks keep the project's tests visible (as SWE-smith does) and have an empty
   `test_patch`; editing them gains nothing, since the verifier uses the pristine test files.
+  With `--hidden` (hidden.py) the failing tests leave the agent's repository and come back only
+  in the verifier's sandbox (tasks/swe/hidden-tests.jsonl).
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class BuiltEnv:
         """A repo file as the environment has it (None if it has no such file)."""
         try:
             return (self.repo / rel).read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
 

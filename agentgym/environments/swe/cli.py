@@ -48,6 +48,8 @@ def generate(
     seed: int = typer.Option(0, "--seed"),
     max_failing: int = typer.Option(25, "--max-failing", min=1, help="Keep a bug only if 1..k tests fail."),
     rewrite_policy: str = typer.Option(None, "--rewrite-policy", help="Policy spec of an LLM that rewrites statements as issues."),
+    hidden: bool = typer.Option(False, "--hidden", help="Take the failing tests out of the agent's repository: "
+                                "they come back only when the verifier scores (test_patch)."),
 ):
     """Inject bugs into a real project and keep those its tests catch."""
     if family != "swe":
@@ -57,7 +59,8 @@ def generate(
 
     rewrite = llm_rewriter(rewrite_policy) if rewrite_policy else None
     tasks = generate_tasks(source, n=n, difficulty=difficulty, max_failing=max_failing, seed=seed,
-                           log=lambda line: console.print(line, highlight=False), rewrite=rewrite)
+                           log=lambda line: console.print(line, highlight=False), rewrite=rewrite,
+                           hidden=hidden)
     try:
         with out.open("a", encoding="utf-8") as f:
             f.write(dump_tasks(tasks))

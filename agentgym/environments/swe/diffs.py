@@ -1,16 +1,18 @@
 """Unified diffs: making them, reading them and applying them strictly (context must match).
 
-Applying in Python keeps the verifier independent of `patch`/`git` in the sandbox image, and a
-hunk that does not apply is reported with its file and line instead of being fuzzed in.
+Parsing is unidiff's (hunks are read by their `@@` line counts). Applying is ours, in Python: it
+keeps the verifier independent of `patch`/`git` in the sandbox image, a hunk that does not apply
+is reported with its file and line instead of being fuzzed in, and a patch that creates a file
+that exists, or deletes one whose content differs, is refused.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
 
 
 class PatchError(ValueError):
@@ -45,47 +47,39 @@ def make_patch(path: str, old: str, new: str, context: int = 3) -> str:
     return f"diff --git a/{path} b/{path}\n{text}" if text else ""
 
 
-def _strip_prefix(name: str) -> str:
-    name = name.split("\t", 1)[0].strip()
-    return name[2:] if name[:2] in ("a/", "b/") else name
+def _to_file_patch(pf) -> FilePatch:
+    fp = FilePatch(path=pf.path, is_new=pf.is_added_file, is_deleted=pf.is_removed_file)
+    for h in pf:
+        hunk = Hunk(old_start=h.source_start)
+        last: list[list[str]] = []  # the sides the previous line went to
+        for line in h:
+            kind, body = line.line_type, line.value
+            if kind == "\\":  # "\ No newline at end of file" ends the previous line without "\n"
+                for side in last:
+                    if side and side[-1].endswith("\n"):
+                        side[-1] = side[-1][:-1]
+                continue
+            last = ([hunk.old_lines] if kind in (" ", "-") else []) + ([hunk.new_lines] if kind in (" ", "+") else [])
+            for side in last:
+                side.append(body)
+        fp.hunks.append(hunk)
+    return fp
 
 
 def parse_patch(text: str) -> list[FilePatch]:
-    """Read a (git-style or plain) unified diff into per-file hunks."""
-    files: list[FilePatch] = []
-    current: FilePatch | None = None
-    hunk: Hunk | None = None
-    lines = text.splitlines(keepends=True)
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
-            old, new = _strip_prefix(line[4:]), _strip_prefix(lines[i + 1][4:])
-            current = FilePatch(path=new if new != "/dev/null" else old,
-                                is_new=old == "/dev/null", is_deleted=new == "/dev/null")
-            files.append(current)
-            hunk = None
-            i += 2
-            continue
-        m = _HUNK.match(line)
-        if m:
-            if current is None:
-                raise PatchError(f"patch line {i + 1}: hunk before any file header")
-            hunk = Hunk(old_start=int(m.group(1)))
-            current.hunks.append(hunk)
-        elif hunk is not None and line[:1] in (" ", "-", "+"):
-            body = line[1:]
-            if line[0] in (" ", "-"):
-                hunk.old_lines.append(body)
-            if line[0] in (" ", "+"):
-                hunk.new_lines.append(body)
-        elif hunk is not None and line.startswith("\\"):  # "\ No newline at end of file"
-            for side in (hunk.old_lines, hunk.new_lines):
-                if side and side[-1].endswith("\n"):
-                    side[-1] = side[-1][:-1]
-        i += 1
-    if not files:
+    """Read a (git-style or plain) unified diff into per-file hunks. Hunk bodies are read by the
+    line counts of their `@@` headers, so a removed line `-- x` is never taken for a file header."""
+    try:
+        patch_set = PatchSet(text)
+    except UnidiffParseError as e:
+        raise PatchError(f"not a well-formed unified diff: {e}") from None
+    if not len(patch_set):
         raise PatchError("not a unified diff: no '--- a/...' / '+++ b/...' file headers")
+    files = []
+    for pf in patch_set:
+        if pf.is_binary_file:
+            raise PatchError(f"{pf.path}: binary patches are not supported")
+        files.append(_to_file_patch(pf))
     return files
 
 
@@ -101,11 +95,16 @@ def _find(lines: list[str], block: list[str], hint: int) -> int:
 
 def apply_file_patch(old_text: str | None, fp: FilePatch) -> str | None:
     """The new content of one file (None when the patch deletes it)."""
-    if fp.is_deleted:
-        return None
     lines = [] if old_text is None else old_text.splitlines(keepends=True)
     if old_text is None and not fp.is_new:
         raise PatchError(f"{fp.path}: the file does not exist")
+    if old_text is not None and fp.is_new:
+        raise PatchError(f"{fp.path}: the patch creates this file, but it already exists")
+    if fp.is_deleted:
+        removed = [line for hunk in fp.hunks for line in hunk.old_lines]
+        if removed != lines:
+            raise PatchError(f"{fp.path}: the patch deletes this file, but its content differs")
+        return None
     shift = 0
     for number, hunk in enumerate(fp.hunks, start=1):
         start = _find(lines, hunk.old_lines, hunk.old_start - 1 + shift) if hunk.old_lines else (

@@ -11,6 +11,7 @@ import posixpath
 import shlex
 from dataclasses import dataclass, field
 
+from agentgym.environments.swe.repo_io import read_files
 from agentgym.sandbox import Sandbox
 from agentgym.tools import ToolCallError
 
@@ -59,7 +60,11 @@ class Editor:
             raise ToolCallError(f"{path} does not exist")
         if kind == "dir":
             raise ToolCallError(f"{path} is a directory")
-        return await self.sandbox.read_file(path)
+        # bounded: a FIFO, a symlink to /dev/zero or a huge file is refused, never read whole
+        contents, problem = await read_files(self.sandbox, posixpath.dirname(path), [posixpath.basename(path)])
+        if problem:
+            raise ToolCallError(f"cannot edit {path}: {problem.split(': ', 1)[-1]}")
+        return contents.get(posixpath.basename(path), b"").decode("utf-8", errors="replace")
 
     async def _write(self, path: str, new: str, old: str | None) -> None:
         try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from agentgym.environments.swe.build import BuiltEnv, TaskSetupError, build_environment
 from agentgym.environments.swe.diffs import make_patch
+from agentgym.environments.swe.hidden import hide_failing_tests
 from agentgym.environments.swe.mutate import Mutation, apply_mutations, find_sites, pick_combination
 from agentgym.environments.swe.runner import TestRun, run_local, test_files
 from agentgym.environments.swe.schema import EnvironmentSpec, SWEData, SWETask
@@ -112,8 +113,10 @@ def generate_tasks(
     max_attempts: int | None = None,
     log: Callable[[str], None] = lambda _: None,
     rewrite: Callable[[str], str] | None = None,
+    hidden: bool = False,
 ) -> list[SWETask]:
-    """Up to `n` tasks from `source` ("pypi:NAME==VER"); `rewrite` may turn statements into prose."""
+    """Up to `n` tasks from `source` ("pypi:NAME==VER"); `rewrite` may turn statements into prose;
+    `hidden` takes the failing tests out of the agent's repository (hidden.py)."""
     spec = spec_for(source)
     env = build_environment(spec, source)
     spec = _with_layout(spec, env)
@@ -138,6 +141,8 @@ def generate_tasks(
                 continue
             tried.add(combo)
             task = _try(combo, env, spec, work, files, passing, max_failing, f"{tmp}/scratch", name, version, difficulty)
+            if task is not None and hidden:
+                task = hide_failing_tests(task, env)
             if task is None:
                 continue
             if rewrite is not None:

@@ -1,40 +1,34 @@
 """Running a task's tests and reading per-test results.
 
-A small pytest plugin (report_plugin.py, written by the verifier into private /tmp, never into the
-repo) records each test's outcome as JSON lines, so results do not depend on parsing terminal
-output that the sandbox may cut. `read_report` cross-checks what it says from outside the run.
+Tests always run under bootstrap.py (see verdict.py for the protocol): in a fresh sandbox for
+scoring (verify.py), or as a host process on trusted source for task generation (`run_local`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import shlex
 import subprocess
+import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-# the plugin's source, written into each sandbox under a fresh random module name
-PLUGIN_SOURCE = (Path(__file__).parent / "report_plugin.py").read_text()
+from agentgym.environments.swe.verdict import BOOTSTRAP_SOURCE, RunPlan, pytest_args, read_verdict
 
-
-def plugin_module() -> str:
-    """A random module name for the plugin, so no project file can shadow it or guess it."""
-    return f"agentgym_report_{secrets.token_hex(8)}"
+# names pytest itself would read from the environment to load more plugins: never wanted here
+QUIET_PYTEST = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 @dataclass
 class TestRun:
     """Per-test outcomes of one run ("passed", "failed", "skipped", "error"). A `problem` (the test
-    machinery was modified, the run left no report...) means no test counts as passed."""
+    machinery was modified, the run left no verdict...) means no test counts as passed."""
 
     outcomes: dict[str, str] = field(default_factory=dict)
     output: str = ""
     exit_code: int = 0
     timed_out: bool = False
     problem: str = ""
+    suspicious: str = ""  # what the static audit found in the change ("" if nothing)
 
     def passed(self, test_id: str) -> bool:
         return not self.problem and self.outcomes.get(test_id) == "passed"
@@ -43,42 +37,9 @@ class TestRun:
         return [t for t in test_ids if not self.passed(t)]
 
 
-def read_report(text: str, requested: list[str] | None = None) -> tuple[dict[str, str], str]:
-    """The outcomes in a plugin report, and what shows it was tampered with ("" if nothing).
-    `requested`: the test ids the run was asked for by id (None when whole files ran); then
-    the report may name those tests only, each once."""
-    outcomes: dict[str, str] = {}
-    tests: list[str] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            kind, nodeid = record.get("kind"), record.get("nodeid")
-        except (ValueError, AttributeError):
-            return {}, "the test report is malformed (the test machinery was modified)"
-        if kind == "tampered":
-            return {}, f"the test machinery was modified: {record.get('detail')}"
-        if kind not in ("test", "collect") or not isinstance(nodeid, str):
-            return {}, "the test report is malformed (the test machinery was modified)"
-        if kind == "test":
-            tests.append(nodeid)
-        outcomes[nodeid] = str(record.get("outcome"))
-    if len(tests) != len(set(tests)):
-        return {}, "the test report names a test twice (the test machinery was modified)"
-    if requested is not None and not set(tests) <= set(requested):
-        return {}, "the test report names tests that were not run (the test machinery was modified)"
-    return outcomes, ""
-
-
 def test_files(test_ids: Iterable[str]) -> list[str]:
     """The files that hold these tests (running whole files avoids quoting parametrized ids)."""
     return sorted({t.split("::", 1)[0] for t in test_ids})
-
-
-def test_command(base: str, files: list[str], module: str, extra: str = "") -> str:
-    args = " ".join(shlex.quote(f) for f in files)
-    return f"{base} -p {module} {extra} {args}".strip()
 
 
 def shell_env(repo: str, deps: str, pythonpath: list[str], extra_paths: tuple[str, ...] = ()) -> dict[str, str]:
@@ -92,31 +53,39 @@ def shell_env(repo: str, deps: str, pythonpath: list[str], extra_paths: tuple[st
     }
 
 
-def test_env(repo: str, deps: str, pythonpath: list[str], plugin_dir: str, report: str) -> dict[str, str]:
-    """Variables for a test run: the agent's shell variables plus our report plugin."""
-    return {**shell_env(repo, deps, pythonpath, (plugin_dir,)), "AGENTGYM_REPORT": report,
-            "AGENTGYM_REPO": repo, "HOME": "/tmp", "LC_ALL": "C.UTF-8"}
+def test_env(repo: str, deps: str, pythonpath: list[str]) -> dict[str, str]:
+    """Variables for a test run (processes the tests start see the agent's shell variables)."""
+    return {**shell_env(repo, deps, pythonpath), **QUIET_PYTEST, "HOME": "/tmp", "LC_ALL": "C.UTF-8"}
+
+
+def import_path(repo: str, deps: str, pythonpath: list[str]) -> list[str]:
+    """sys.path ahead of the standard library, as `python -m pytest` with shell_env's PYTHONPATH has it."""
+    return [repo, *[os.path.normpath(os.path.join(repo, p)) for p in pythonpath], deps]
+
+
+def stdlib_dir(python: str) -> str:
+    """The standard library of the image's `/usr/bin/pythonX.Y` (same layout on host and image)."""
+    version = os.path.basename(python).removeprefix("python")
+    return f"/usr/lib/python{version}" if version else sysconfig.get_paths()["stdlib"]
 
 
 def run_local(repo: str, deps: str, pythonpath: list[str], base_command: str, files: list[str],
               scratch: str, timeout: float = 300, extra: str = "") -> TestRun:
     """Run tests on this machine (task generation and environment checks, on trusted source)."""
     os.makedirs(scratch, exist_ok=True)
-    module = plugin_module()
-    with open(os.path.join(scratch, f"{module}.py"), "w") as f:
-        f.write(PLUGIN_SOURCE)
-    report = os.path.join(scratch, "report.jsonl")
-    if os.path.exists(report):
-        os.remove(report)
-    env = test_env(repo, deps, pythonpath, scratch, report)
+    bootstrap = os.path.join(scratch, "bootstrap.py")
+    with open(bootstrap, "w") as f:
+        f.write(BOOTSTRAP_SOURCE)
+    python = os.path.realpath(os.path.join(deps, "bin", "python"))
+    plan = RunPlan(repo=repo, sys_path=import_path(repo, deps, pythonpath),
+                   args=[*pytest_args(base_command), *extra.split(), *files], requested=None,
+                   trusted_dirs=[stdlib_dir(python), deps], report_all=True)
     try:
-        proc = subprocess.run(
-            ["bash", "-c", test_command(base_command, files, module, extra)], cwd=repo, env=env,
-            capture_output=True, text=True, timeout=timeout,
-        )
+        proc = subprocess.run([python, "-I", "-S", bootstrap], input=plan.stdin(), cwd=repo,
+                              env=test_env(repo, deps, pythonpath), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return TestRun(timed_out=True, exit_code=-1, output=f"timed out after {timeout}s")
-    finally:
-        os.remove(os.path.join(scratch, f"{module}.py"))
-    outcomes, problem = read_report(open(report).read()) if os.path.exists(report) else ({}, "")
-    return TestRun(outcomes, proc.stdout + proc.stderr, proc.returncode, problem=problem)
+    verdict = read_verdict(proc.stdout, plan)
+    output = proc.stderr.decode(errors="replace")
+    return TestRun(verdict.outcomes, output, proc.returncode if verdict.exit_code is None else verdict.exit_code,
+                   problem=verdict.problem)

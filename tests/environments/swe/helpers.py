@@ -137,4 +137,4 @@ def edit(command: str, path: str, **arguments) -> Action:
     return call("str_replace_editor", command=command, path=path, **arguments)
 
 
-__all__ = ["sample_project", "sample_task", "call", "edit", "SWEData", "LIBRARY", "BUGGY", "F2P", "P2P"]
+__all__ = ["sample_project", "sample_task", "call", "edit", "SWEData", "LIBRARY", "BUGGY", "TESTS", "F2P", "P2P"]

@@ -98,7 +98,7 @@ def test_patches_apply_strictly():
     assert apply_file_patch(LIBRARY, fp) == BUGGY
     with pytest.raises(PatchError, match="hunk 1"):
         apply_file_patch("something else\n", fp)
-    with pytest.raises(PatchError, match="file header"):
+    with pytest.raises(PatchError, match="not a well-formed unified diff"):
         parse_patch("@@ -1 +1 @@\n-a\n+b\n")
     new = parse_patch(make_patch("n.py", "", "x = 1\n").replace("--- a/n.py", "--- /dev/null"))[0]
     assert new.is_new and apply_file_patch(None, new) == "x = 1\n"

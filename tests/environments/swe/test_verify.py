@@ -18,14 +18,10 @@ def _always_passed(self, *args, **kwargs):
     self.longrepr = None
 _reports.TestReport.__init__ = _always_passed
 '''
-# a fake `pytest` at the repo root: it would run instead of the real one, writing passes for the
-# test ids it is given to the report path in the environment
+# a fake `pytest` at the repo root: it would run instead of the real one and print passes
 FAKE_PYTEST = '''
-import json, os, sys
-with open(os.environ["AGENTGYM_REPORT"], "w") as f:
-    for arg in sys.argv[1:]:
-        if "::" in arg:
-            f.write(json.dumps({"kind": "test", "nodeid": arg, "outcome": "passed"}) + "\\n")
+import sys
+print("\\n".join(f"PASSED {arg}" for arg in sys.argv[1:]))
 '''
 
 
@@ -47,7 +43,7 @@ async def test_library_code_patching_test_reports_scores_zero(env):
     assert "rc=0" in ran.observation.messages[-1].content  # the attack fools a plain pytest...
     reward = await env.score()
     assert reward.value == 0.0 and reward.components["fail_to_pass"] == 0.0  # ...not the verifier
-    assert "the test machinery was modified: TestReport.__init__ was replaced" in reward.explanation
+    assert "the test machinery was tampered with: _pytest.reports.TestReport.__init__ was replaced" in reward.explanation
 
 
 async def test_fake_pytest_at_the_repo_root_is_ignored(env):
@@ -62,7 +58,7 @@ async def test_library_code_exiting_the_test_run_scores_zero(env):
     await append_to_library(env, "import os, sys\nif 'pytest' in sys.modules:\n    os._exit(0)\n")
     reward = await env.score()
     assert reward.value == 0.0
-    assert "the test run ended without reporting results (exit 0)" in reward.explanation
+    assert "the test run ended without sending a verdict" in reward.explanation
 
 
 async def test_thousands_of_files_do_not_stop_scoring(env):
