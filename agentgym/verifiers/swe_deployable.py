@@ -16,7 +16,6 @@ its own (see THREAT_MODEL in the notes).
 
 from __future__ import annotations
 
-import inspect
 import re
 import shlex
 from typing import Any
@@ -75,14 +74,11 @@ async def collect(env: Env, files: dict[str, bytes | None], targets: list[str]) 
             if "::" in line and not line.startswith((" ", "="))]
 
 
-async def run_tests(verifier: Any, files: dict[str, bytes | None], ids: list[str]) -> Any:
-    """`run_files` without the task's hidden tests: a deployable verifier must not run them."""
-    if "hidden_tests" in inspect.signature(verifier.run_files).parameters:
-        return await verifier.run_files(files, ids, hidden_tests=False)
-    if getattr(verifier, "test_files", None):  # this task has a hidden test_patch
-        raise VerifierError("this SWE task has hidden tests and SWEVerifier.run_files cannot leave "
-                            "them out (it needs a hidden_tests=False option)", retryable=False)
-    return await verifier.run_files(files, ids)
+async def run_tests(verifier: Any, files: dict[str, bytes | None], ids: list[str],
+                    test_code: tuple[str, ...] = ()) -> Any:
+    """`run_files` without the task's hidden tests (a deployable verifier must not run them);
+    `test_code` names the agent's own test files among `files` (their bodies are the tests)."""
+    return await verifier.run_files(files, ids, hidden_tests=False, test_code=test_code)
 
 
 class SWEAgentTests(Verifier):
@@ -104,8 +100,8 @@ class SWEAgentTests(Verifier):
             return Reward(value=0.0, components={"agent_tests": 0.0},
                           explanation=f"pytest collects no test from {', '.join(sorted(tests))}",
                           source=self.name)
-        after = await run_tests(verifier, {**source, **tests}, ids)
-        before = await run_tests(verifier, dict(tests), ids)  # the base state with only its tests
+        after = await run_tests(verifier, {**source, **tests}, ids, tuple(tests))
+        before = await run_tests(verifier, dict(tests), ids, tuple(tests))  # the base state with only its tests
         pass_after = sum(after.passed(t) for t in ids) / len(ids)
         fail_before = sum(not before.passed(t) for t in ids) / len(ids)
         value = pass_after * (1.0 if fail_before > 0 else 0.5)

@@ -147,7 +147,7 @@ def test_run_one_task_of_ones_own_task_file(tmp_path):
 def test_backend_flag_is_checked(tmp_path):
     result = invoke("run", RETAIL, "-p", "oracle", "--backend", "docker")
     assert result.exit_code == 2 and "runs no sandbox" in result.output
-    result = invoke("eval", "swe/Mutants-v0", "-p", "oracle", "--backend", "podman", "--out", tmp_path)
+    result = invoke("eval", "swe/Mutants-v1", "-p", "oracle", "--backend", "podman", "--out", tmp_path)
     assert result.exit_code == 2 and "use one of bwrap, docker" in result.output
 
 
@@ -157,7 +157,7 @@ def test_eval_a_swe_task_on_the_docker_backend(tmp_path):
     from tests.sandbox.conftest import docker_reason, need
 
     need(docker_reason() is None, docker_reason() or "")
-    result = invoke("eval", "swe/Mutants-v0", "-p", "oracle", "-n", 1, "--backend", "docker", "--out", tmp_path)
+    result = invoke("eval", "swe/Mutants-v1", "-p", "oracle", "-n", 1, "--backend", "docker", "--out", tmp_path)
     assert result.exit_code == 0, result.output
     (episode,) = episodes(tmp_path)
     assert episode.success, episode.outcome

@@ -160,7 +160,7 @@ async def test_the_smallest_example_env_passes_agentgym_check():
 
 FAMILIES = [
     pytest.param("tooluse/Retail-v0", id="tooluse"),
-    pytest.param("swe/Mutants-v0", marks=[pytest.mark.bwrap, pytest.mark.slow], id="swe"),
+    pytest.param("swe/Mutants-v1", marks=[pytest.mark.bwrap, pytest.mark.slow], id="swe"),
     pytest.param("web/Shop-v0", marks=[pytest.mark.browser, pytest.mark.slow], id="web"),
 ]
 

@@ -59,7 +59,7 @@ CHECKED = [
     pytest.param("web/Shop-v0", 1, marks=[pytest.mark.browser, pytest.mark.slow], id="web/Shop-v0"),
     pytest.param("web/miniwob.click-button-v0", 1, marks=[pytest.mark.browser, pytest.mark.slow],
                  id="web/miniwob.click-button-v0"),
-    pytest.param("swe/Mutants-v0", 1, marks=[pytest.mark.bwrap, pytest.mark.slow], id="swe/Mutants-v0"),
+    pytest.param("swe/Mutants-v1", 1, marks=[pytest.mark.bwrap, pytest.mark.slow], id="swe/Mutants-v1"),
 ]
 
 

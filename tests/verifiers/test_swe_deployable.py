@@ -26,7 +26,7 @@ async def played(*actions) -> tuple[SWEEnv, Episode]:
     for action in actions:
         await env.step(action)
     task = env.task
-    return env, Episode(env_id="swe/Mutants-v0", task_id=task.id, policy="scripted")
+    return env, Episode(env_id="swe/Mutants-v1", task_id=task.id, policy="scripted")
 
 
 async def scores(*actions) -> dict[str, float]:

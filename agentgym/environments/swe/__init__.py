@@ -1,8 +1,9 @@
 """SWE environments: fix real bugs in real Python projects inside sandboxes, scored by their tests.
 
-`swe/Mutants-v0` holds tasks generated from pinned PyPI projects by AST mutation
+`swe/Mutants-v1` (v1: the verifier of issue #8 — tests run under our own bootstrap, suspicious
+patches and doctests never pass; v0 scored with an in-process results plugin) holds tasks generated from pinned PyPI projects by AST mutation
 (tasks/swe/*.jsonl); any SWE-bench-shaped file with an `environment` per instance loads too
-(`agentgym.make("swe/Mutants-v0", tasks_path="my_tasks.jsonl")`).
+(`agentgym.make("swe/Mutants-v1", tasks_path="my_tasks.jsonl")`).
 
 How a task runs:
 - build.py: the environment (sdist or git commit or directory, plus pytest in `.deps`) is built
@@ -32,7 +33,7 @@ from agentgym.environments.swe.schema import SWEData, SWETask, count_tasks, load
 def specs() -> list[EnvSpec]:
     return [
         EnvSpec(
-            id="swe/Mutants-v0",
+            id="swe/Mutants-v1",
             entry_point="agentgym.environments.swe.env:SWEEnv",
             description=(
                 "Fix a bug injected into a real PyPI project (inflection, parse, toolz, tabulate) "

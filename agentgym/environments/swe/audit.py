@@ -129,7 +129,7 @@ def audit_file(rel: str, new: bytes, old: str | None) -> list[str]:
     found = _findings(new)
     if found is None:
         return [f"{rel}: cannot be parsed, so it cannot be audited"]
-    before = Counter(kind for kind, _, _ in (_findings(old) or []) if old is not None)
+    before = Counter(kind for kind, _, _ in (_findings(old) or [])) if old is not None else Counter()
     old_lines = set((old or "").splitlines())
     new_lines = new.decode("utf-8", errors="replace").splitlines()
     out: list[str] = []

@@ -1,4 +1,4 @@
-"""`swe/Mutants-v0`: fix a bug in a real Python project inside a sandbox.
+"""`swe/Mutants-v1`: fix a bug in a real Python project inside a sandbox.
 
 Reset builds (or finds in the cache) the task's environment, starts a sandbox whose workspace
 has the built environment as its lowest read-only layer, and writes the task's base state on

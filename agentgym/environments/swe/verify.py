@@ -143,18 +143,23 @@ class SWEVerifier:
                 contents[rel] = None
         return await self._run(contents, test_ids)
 
-    async def run_files(self, contents: dict[str, str | bytes | None], test_ids: list[str]) -> TestRun:
-        """Run tests on the base state plus `contents` (the reference patch, when validating)."""
-        return await self._run(contents, test_ids)
+    async def run_files(self, contents: dict[str, str | bytes | None], test_ids: list[str],
+                        hidden_tests: bool = True, test_code: tuple[str, ...] = ()) -> TestRun:
+        """Run tests on the base state plus `contents` (the reference patch, when validating).
+        `hidden_tests=False` leaves the task's `test_patch` out: what deployable verifiers run.
+        `test_code`: files of `contents` that are the tests being run (the agent's own tests, for
+        a deployable verifier): their bodies count as test code, not as code under test."""
+        return await self._run(contents, test_ids, hidden_tests, test_code)
 
-    def plan(self, agent_files: dict[str, str | bytes | None], test_ids: list[str]) -> RunPlan:
+    def plan(self, agent_files: dict[str, str | bytes | None], test_ids: list[str],
+             hidden_tests: bool = True, test_code: tuple[str, ...] = ()) -> RunPlan:
         """What the run executes and trusts; a canary file goes beside the first test file."""
         spec = self.env.spec
         canary = Canary.beside(test_files(test_ids)[0])
         by_id = len(test_ids) <= MAX_IDS  # a few tests by id (fast step rewards); many by file
         targets = [*test_ids, canary.passing, canary.failing] if by_id else [*test_files(test_ids), canary.path]
-        changed = {rel for rel, content in agent_files.items() if content is not None}
-        trusted = {*self.manifest, *self.test_files, canary.path} - changed
+        changed = {rel for rel, content in agent_files.items() if content is not None} - set(test_code)
+        trusted = {*self.manifest, *(self.test_files if hidden_tests else ()), *test_code, canary.path} - changed
         return RunPlan(
             repo=REPO_DIR, sys_path=import_path(REPO_DIR, DEPS_DIR, spec.pythonpath),
             args=[*self.pytest_args, "--tb=short", *targets], requested=list(test_ids),
@@ -167,19 +172,21 @@ class SWEVerifier:
     def python(self) -> str:
         return f"/usr/bin/python{self.env.spec.python}"
 
-    async def _run(self, agent_files: dict[str, str | bytes | None], test_ids: list[str]) -> TestRun:
+    async def _run(self, agent_files: dict[str, str | bytes | None], test_ids: list[str],
+                   hidden_tests: bool = True, test_code: tuple[str, ...] = ()) -> TestRun:
         from agentgym.sandbox import create
 
         self.runs += 1
         findings = audit_changes(agent_files, self.base_text)
-        plan = self.plan(agent_files, test_ids)
+        plan = self.plan(agent_files, test_ids, hidden_tests, test_code)
         async with create(workspace=str(self.env.root), **self.sandbox_options) as fresh:
             await self.write_base(fresh)
             unwritable = await write_files(fresh, REPO_DIR, agent_files, force=False)
             if unwritable:  # e.g. a file where the environment has a directory
                 return TestRun(problem=f"the changes could not be applied to a clean copy: {unwritable}")
             assert plan.canary is not None
-            await write_files(fresh, REPO_DIR, {**self.test_files, plan.canary.path: plan.canary.source})
+            hidden = self.test_files if hidden_tests else {}
+            await write_files(fresh, REPO_DIR, {**hidden, plan.canary.path: plan.canary.source})
             # a private directory outside the repo: no project code imports the bootstrap
             bootstrap = f"/tmp/agentgym-{secrets.token_hex(8)}/run.py"
             await write_files(fresh, "", {bootstrap.lstrip("/"): BOOTSTRAP_SOURCE})

@@ -53,3 +53,11 @@ def test_reference_fixes_of_every_shipped_task_pass_the_audit():
         if findings:
             flagged[task.id] = findings
     assert flagged == {}
+
+
+def test_a_new_python_file_is_audited_without_a_base_version():
+    from agentgym.environments.swe.audit import audit_changes
+
+    assert audit_changes({"pkg/helpers.py": "def double(x):\n    return 2 * x\n"}, lambda rel: None) == []
+    found = audit_changes({"pkg/sneaky.py": "import gc\n"}, lambda rel: None)
+    assert found and "pkg/sneaky.py" in found[0]

@@ -97,7 +97,7 @@ async def test_fork_is_independent(env):
 
 
 def test_gymnasium_facade_passes_check_env():
-    spec = agentgym.spec("swe/Mutants-v0")
+    spec = agentgym.spec("swe/Mutants-v1")
     gym_env = spec.make(tasks=[sample_task()])
     try:
         check_env(gym_env.unwrapped)
