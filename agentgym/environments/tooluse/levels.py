@@ -55,6 +55,11 @@ class Request:
     value: tuple[str, int] | None = None
     writes: bool = False
     ends: bool = False  # it ends the conversation (a transfer): only alone, at level 1
+    decoys: list[Action] = field(default_factory=list)  # see Composed.decoys
+    write_steps: list[Action] = field(default_factory=list)  # the steps of `steps` that write
+    #: how a simulated user behaves beyond `ask` (a change of mind); a task with notes is for a
+    #: simulated user only: the scripted one says everything at once
+    notes: str = ""
 
     def call(self, name: str, **arguments: Any) -> None:
         self.steps.append(Action(tool_calls=[ToolCall(name=name, arguments=arguments)]))
@@ -63,6 +68,7 @@ class Request:
         """A write, after telling the user what it does and asking them to confirm."""
         self.steps.append(Action(content=f"{plan} {CONFIRM}"))
         self.call(name, **arguments)
+        self.write_steps.append(self.steps[-1])
         self.writes = True
 
 
@@ -97,6 +103,9 @@ class Composed:
     outputs: list[str | OutputSpec]
     must_not_say: list[str]
     writes: bool
+    #: the writes of branches whose condition does not hold: doing them costs the score
+    decoys: list[Action] = field(default_factory=list)
+    notes: str = ""
 
 
 def _draw(bench: Workbench, category: str, rng: random.Random, used: set[str]) -> Request:
@@ -124,7 +133,7 @@ def _condition(source: Request, branch: Request, rng: random.Random) -> tuple[Re
     if holds:
         return replace(branch, ask=ask), True
     tell = f"As {name} is {money(cents)}, not more than {money(threshold)}, I made no other change."
-    return Request(f"{branch.kind}_skipped", ask, tell=tell, facts=branch.facts), False
+    return Request(f"{branch.kind}_skipped", ask, tell=tell, facts=branch.facts, decoys=branch.write_steps), False
 
 
 def compose(bench: Workbench, plan: Iterable[str], rng: random.Random) -> Composed:
@@ -177,6 +186,8 @@ def _assemble(hello: str, auth: list[Action], facts: dict[str, str], requests: l
         outputs=[o for r in requests for o in r.outputs],
         must_not_say=must_not,
         writes=any(r.writes for r in requests),
+        decoys=_numbered([a for r in requests for a in r.decoys]),
+        notes=" ".join(r.notes for r in requests if r.notes),
     )
 
 

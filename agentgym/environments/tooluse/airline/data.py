@@ -2,7 +2,8 @@
 
 The world stands still at `NOW` (the policy tells the agent so): flights before it have flown,
 flights after it can be booked unless the airline cancelled them. Flights run every day of
-`DATES`; each date has its own status, seats per cabin and prices. Money is in integer cents.
+`DATES`; each date has its own status, seats per cabin and prices (one row per flight and date,
+read per cabin through the `seats` view). Money is in integer cents.
 Every episode gets its own in-memory copy of a template generated once per seed per process.
 """
 
@@ -34,14 +35,16 @@ CREATE TABLE flights (
 CREATE TABLE flight_dates (
     flight_number TEXT NOT NULL REFERENCES flights, date TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('landed', 'flying', 'delayed', 'scheduled', 'cancelled')),
+    basic_economy_seats INTEGER NOT NULL, basic_economy_price_cents INTEGER NOT NULL,
+    economy_seats INTEGER NOT NULL, economy_price_cents INTEGER NOT NULL,
+    business_seats INTEGER NOT NULL, business_price_cents INTEGER NOT NULL,
     PRIMARY KEY (flight_number, date)
 );
-CREATE TABLE seats (
-    flight_number TEXT NOT NULL, date TEXT NOT NULL,
-    cabin TEXT NOT NULL CHECK (cabin IN ('basic_economy', 'economy', 'business')),
-    available INTEGER NOT NULL, price_cents INTEGER NOT NULL,
-    PRIMARY KEY (flight_number, date, cabin)
-);
+-- one row per cabin, for reading (a view: snapshots and diffs see only the table)
+CREATE VIEW seats (flight_number, date, cabin, available, price_cents) AS
+    SELECT flight_number, date, 'basic_economy', basic_economy_seats, basic_economy_price_cents FROM flight_dates
+    UNION ALL SELECT flight_number, date, 'economy', economy_seats, economy_price_cents FROM flight_dates
+    UNION ALL SELECT flight_number, date, 'business', business_seats, business_price_cents FROM flight_dates;
 CREATE TABLE reservations (
     reservation_id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users,
     origin TEXT NOT NULL, destination TEXT NOT NULL,
@@ -127,17 +130,14 @@ def _make_flights(db: sqlite3.Connection, rng: random.Random) -> dict[tuple[str,
                 _insert(db, "flights", flight)
                 by_route.setdefault((origin, destination), []).append(flight)
                 for date in DATES:
-                    _insert(db, "flight_dates", {"flight_number": flight["flight_number"], "date": date,
-                                                 "status": _status(rng, date, flight)})
                     factor = rng.uniform(0.75, 1.45)
                     fares = {"basic_economy": economy * 0.7, "economy": economy, "business": economy * 2.8}
                     limits = {"basic_economy": 12, "economy": 24, "business": 8}
+                    row = {"flight_number": flight["flight_number"], "date": date, "status": _status(rng, date, flight)}
                     for cabin in CABINS:
-                        _insert(db, "seats", {
-                            "flight_number": flight["flight_number"], "date": date, "cabin": cabin,
-                            "available": rng.choice((0, *range(1, limits[cabin] + 1))) if rng.random() < 0.9 else 0,
-                            "price_cents": int(fares[cabin] * factor) // 100 * 100,
-                        })
+                        row[f"{cabin}_seats"] = rng.randint(1, limits[cabin]) if rng.random() < 0.9 else 0
+                        row[f"{cabin}_price_cents"] = int(fares[cabin] * factor) // 100 * 100
+                    _insert(db, "flight_dates", row)
     return by_route
 
 

@@ -7,6 +7,7 @@ needs. `KINDS` maps each kind to its maker and categories (see levels.py).
 
 from __future__ import annotations
 
+from agentgym.core.types import Action
 from agentgym.environments.tooluse.airline.bench import (
     CABIN_WORDS,
     AirlineBench,
@@ -16,6 +17,7 @@ from agentgym.environments.tooluse.airline.bench import (
 from agentgym.environments.tooluse.airline.booking import booking_total, new_reservation_id
 from agentgym.environments.tooluse.airline.data import BAG_FEE_CENTS, DATES, ROUTES, TODAY
 from agentgym.environments.tooluse.airline.refusals import (
+    CLAIMS_CANCELLED,
     REFUSALS,
     refuse_cancel,
     refuse_change_basic,
@@ -27,7 +29,7 @@ from agentgym.environments.tooluse.airline.refusals import (
 from agentgym.environments.tooluse.airline.tools import free_bags
 from agentgym.environments.tooluse.airline.writes import CERTIFICATE_CENTS, seat_price
 from agentgym.environments.tooluse.drafting import NoCandidate, money
-from agentgym.environments.tooluse.levels import Request
+from agentgym.environments.tooluse.levels import CONFIRM, Request
 from agentgym.environments.tooluse.tasks import OutputSpec
 
 
@@ -323,6 +325,28 @@ def book_one_way(s: AirlineBench) -> Request:
     return r
 
 
+def change_of_mind(s: AirlineBench) -> Request:
+    """Asks to cancel, then (when asked to confirm) keeps the reservation and adds bags instead."""
+    res = s.take([r for r in s.reservations() if future(s, r) and (r["recent"] or r["cabin"] == "business")])
+    k, fee = _bags_to_add(s, res)
+    rid = res["reservation_id"]
+    card = s.rng.choice(s.methods("credit_card"))
+    r = Request("change_of_mind", f"Please cancel reservation {rid}; my plans changed.",
+                notes=(f"When the agent asks you to confirm cancelling reservation {rid}, change your mind: say "
+                       f"you will keep it after all, and ask instead to add {k} checked bag(s) to it, paid with your "
+                       f"{method_text(card)}."),
+                must_not_say=list(CLAIMS_CANCELLED + REFUSALS))
+    r.call("get_reservation_details", reservation_id=rid)
+    r.steps.append(Action(content=f"I will cancel reservation {rid} and refund {money(s.net_paid(rid))}. {CONFIRM}"))
+    r.call("get_user_details", user_id=s.user["user_id"])
+    r.write(f"I will keep reservation {rid} and add {k} checked bag(s) for {money(fee)}, charged to your "
+            f"{method_text(card)}.", "update_reservation_baggages", reservation_id=rid,
+            total_baggages=res["total_baggages"] + k, payment_method_id=card["payment_method_id"])
+    r.tell = f"Reservation {rid} stays booked with {res['total_baggages'] + k} checked bag(s); {money(fee)} is charged."
+    r.amounts.append(money(fee))
+    return r
+
+
 # kind -> (maker, categories); see levels.py for what each category is used for
 KINDS = {
     "fare_quote": (fare_quote, ("read", "value")),
@@ -345,4 +369,5 @@ KINDS = {
     "refuse_insurance": (refuse_insurance, ("forbidden",)),
     "refuse_other_user": (refuse_other_user, ("forbidden",)),
     "transfer_departed": (transfer_departed, ("ends",)),
+    "change_of_mind": (change_of_mind, ("simulated",)),
 }

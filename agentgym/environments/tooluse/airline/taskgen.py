@@ -66,7 +66,9 @@ class Generator:
             prompt=composed.instruction,
             data=AirlineData(db_seed=self.seed, kinds=composed.kinds, user_facts=composed.facts,
                              required_amounts=composed.amounts, required_outputs=composed.outputs,
-                             must_not_say=composed.must_not_say),
+                             must_not_say=composed.must_not_say, decoys=composed.decoys,
+                             users=["simulated"] if composed.notes else ["scripted", "simulated"],
+                             simulator_notes=composed.notes),
             reference=composed.reference,
             difficulty=level,
         )
@@ -89,7 +91,7 @@ def generate_level(level: int, count: int, first_seed: int = 0) -> list[AirlineT
     """`count` tasks of one level, over seeds `first_seed`, `first_seed + 1`, ... in turn."""
     if level not in LEVELS:
         raise ValueError(f"levels are {LEVELS[0]}..{LEVELS[-1]}, not {level}")
-    kinds = [k for k, (_, categories) in KINDS.items() if "ends" not in categories or level == 1]
+    kinds = [k for k, (_, categories) in KINDS.items() if "simulated" not in categories]
     tasks: list[AirlineTask] = []
     generators: dict[int, Generator] = {}
     attempts = 0

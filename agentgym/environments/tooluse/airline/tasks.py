@@ -34,6 +34,8 @@ class AirlineData(BaseModel):
     users: list[UserKind] = Field(
         default_factory=lambda: ["scripted", "simulated"], min_length=1,
         description="who can play the user: the scripted user, a model-based simulator, or both")
+    decoys: list[Action] = Field(
+        default_factory=list, description="writes asked for on a condition that does not hold (doing them fails)")
     simulator_notes: str = Field(
         default="", description="how a simulated user behaves beyond the instruction (say, a change of mind)")
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agentgym.environments.tooluse.airline.data import BAG_FEE_CENTS, NOW
+from agentgym.environments.tooluse.airline.data import BAG_FEE_CENTS, CABINS, NOW
 from agentgym.environments.tooluse.airline.tools import (
     Session,
     flight_day,
@@ -104,8 +104,9 @@ def move_seats(db: sqlite3.Connection, flight_number: str, date: str, cabin: str
         left = 0 if row is None else row["available"]
         raise ToolCallError(f"flight {flight_number} on {date} has {left} {cabin.replace('_', ' ')} seat(s) left, "
                             f"not {-change}")
-    db.execute("UPDATE seats SET available = available + ? WHERE flight_number = ? AND date = ? AND cabin = ?",
-               (change, flight_number, date, cabin))
+    assert cabin in CABINS  # a column name
+    db.execute(f"UPDATE flight_dates SET {cabin}_seats = {cabin}_seats + ? WHERE flight_number = ? AND date = ?",
+               (change, flight_number, date))
 
 
 def seat_price(db: sqlite3.Connection, flight_number: str, date: str, cabin: str) -> int:
