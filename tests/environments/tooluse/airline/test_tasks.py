@@ -7,8 +7,18 @@ import pytest
 import agentgym
 from agentgym.core.errors import TaskFileError
 from agentgym.environments.tooluse.airline.requests import KINDS
-from agentgym.environments.tooluse.airline.taskgen import DB_SEEDS, generate_level, generate_tasks, main
-from agentgym.environments.tooluse.airline.tasks import default_tasks_path, dump_tasks, load_tasks, select_tasks
+from agentgym.environments.tooluse.airline.taskgen import (
+    DB_SEEDS,
+    generate_level,
+    generate_tasks,
+    main,
+)
+from agentgym.environments.tooluse.airline.tasks import (
+    default_tasks_path,
+    dump_tasks,
+    load_tasks,
+    select_tasks,
+)
 from agentgym.environments.tooluse.levels import PLANS
 
 
