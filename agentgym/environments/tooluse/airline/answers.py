@@ -4,16 +4,14 @@ The verifier's required outputs check that each fact was said; this refuses an a
 the facts among guesses: more distinct dollar amounts than the task can justify (its own amounts,
 plus `SLACK` figures an honest agent may work out), or a claim the task lists as contradicting
 its outcome ("is cancelled" in a refusal). The task's amounts are fixed by the task (what the
-reference's look-ups return, its messages say and its writes store), never by what the agent did.
+reference's messages say and its writes store), never by what the agent did.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from agentgym.verifiers import diff, output_present
 from agentgym.verifiers.state_diff import Snapshot
@@ -21,27 +19,11 @@ from agentgym.verifiers.state_diff import Snapshot
 SLACK = 2
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MONEY = re.compile(rf"\$\s?({_NUMBER})|({_NUMBER})\s*(?:dollars?|usd)\b|\busd\s?({_NUMBER})", re.IGNORECASE)
-MONEY_KEYS = frozenset({"price", "amount", "balance"})
 
 
 def amounts_said(text: str) -> set[Decimal]:
     """Dollar amounts in a text: "$1,234.50", "42 dollars", "USD 42.5"."""
     return {Decimal(next(g for g in m.groups() if g).replace(",", "")) for m in _MONEY.finditer(text)}
-
-
-def amounts_in_result(value: Any) -> set[Decimal]:
-    """Dollar amounts in a decoded tool result, found by key."""
-    found: set[Decimal] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key in MONEY_KEYS and isinstance(inner, int | float) and not isinstance(inner, bool):
-                found.add(Decimal(f"{inner:.2f}"))
-            else:
-                found |= amounts_in_result(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= amounts_in_result(inner)
-    return found
 
 
 @dataclass(frozen=True)
@@ -50,19 +32,17 @@ class AnswerBounds:
     must_not_say: tuple[str, ...]
 
     @classmethod
-    def of(cls, results: list[str], said: list[str], initial: Snapshot, gold: Snapshot,
-           must_not_say: list[str]) -> AnswerBounds:
-        """From the reference replay's tool results, its messages, and the rows it wrote."""
+    def of(cls, said: list[str], initial: Snapshot, gold: Snapshot, must_not_say: list[str]) -> AnswerBounds:
+        """From the reference's messages and the cells it writes. Not from what its look-ups
+        return: a search shows every fare of the day, and listing them all is a hedge."""
         amounts: set[Decimal] = set()
-        for text in results:
-            try:
-                amounts |= amounts_in_result(json.loads(text))
-            except json.JSONDecodeError:
-                pass  # a plain string result
         for text in said:
             amounts |= amounts_said(text)
-        amounts |= {Decimal(v) / 100 for c in diff(initial, gold) if c.after
-                    for col, v in c.after.items() if col.endswith("_cents") and isinstance(v, int)}
+        for change in diff(initial, gold):
+            for column, value in (change.after or {}).items():
+                written = change.before is None or change.before[column] != value
+                if written and column.endswith("_cents") and isinstance(value, int):
+                    amounts.add(Decimal(value) / 100)
         return cls(frozenset(amounts), tuple(must_not_say))
 
     def problems(self, said: list[str]) -> list[str]:

@@ -34,21 +34,20 @@ POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
 SIMULATOR_MARK = "[user simulator]"
 
 
-async def replay(task: AirlineTask) -> tuple[sqlite3.Connection, list[str]]:
-    """The database the task's reference produces from a fresh copy, and its tool results."""
-    db, session, results = fresh_database(task.data.db_seed), Session(), []
+async def replay(task: AirlineTask) -> sqlite3.Connection:
+    """The database the task's reference produces from a fresh copy of the airline."""
+    db, session = fresh_database(task.data.db_seed), Session()
     for action in task.reference:
         for call in action.tool_calls:
             message, ok = await run_call(call, db, session)
             if not ok:
                 db.close()
                 raise VerifierError(f"the reference of task {task.id} fails at {call.name}: {message.content}")
-            results.append(message.content or "")
-    return db, results
+    return db
 
 
 async def build_verifier(task: AirlineTask) -> tuple[StateDiffVerifier, AnswerBounds]:
-    initial, (gold, results) = fresh_database(task.data.db_seed), await replay(task)
+    initial, gold = fresh_database(task.data.db_seed), await replay(task)
     try:
         before, after = snapshot(initial), snapshot(gold)
     finally:
@@ -57,7 +56,7 @@ async def build_verifier(task: AirlineTask) -> tuple[StateDiffVerifier, AnswerBo
     outputs = [*task.data.required_amounts, *(o if isinstance(o, str) else RequiredOutput(tuple(o.any_of), tuple(o.not_with))
                                               for o in task.data.required_outputs)]
     said = [a.content for a in task.reference if a.content]
-    return StateDiffVerifier(before, after, outputs), AnswerBounds.of(results, said, before, after, task.data.must_not_say)
+    return StateDiffVerifier(before, after, outputs), AnswerBounds.of(said, before, after, task.data.must_not_say)
 
 
 class AirlineEnv(ToolEnv):
