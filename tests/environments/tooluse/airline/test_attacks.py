@@ -8,9 +8,14 @@ write tool, do both branches of a condition, act at random) all score 0 on every
 import pytest
 
 from agentgym.core.types import Action, ToolCall
-from agentgym.environments.tooluse.airline.data import CANCEL_REASONS, CABINS, DATES, fresh_database
+from agentgym.environments.tooluse.airline.data import CABINS, CANCEL_REASONS, DATES, fresh_database
 from agentgym.environments.tooluse.airline.env import AirlineEnv
-from agentgym.environments.tooluse.airline.refusals import DEPARTED, INSURANCE_LATER, NOT_ELIGIBLE, OTHER_USER
+from agentgym.environments.tooluse.airline.refusals import (
+    DEPARTED,
+    INSURANCE_LATER,
+    NOT_ELIGIBLE,
+    OTHER_USER,
+)
 from agentgym.environments.tooluse.airline.tasks import load_tasks
 from agentgym.environments.tooluse.tools import fetch_all, fetch_one
 from agentgym.policies.random import RandomPolicy
