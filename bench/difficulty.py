@@ -32,7 +32,7 @@ async def success(tasks, policy) -> list[float]:
 
 
 async def main(count: int) -> None:
-    print(f"| level | requests | tasks | baseline success | 95% CI | oracle |\n|---|---|---|---|---|---|")
+    print("| level | requests | tasks | baseline success | 95% CI | oracle |\n|---|---|---|---|---|---|")
     for level in LEVELS:
         tasks = generate_level(level, count)
         wins = await success(tasks, KeywordAgent())

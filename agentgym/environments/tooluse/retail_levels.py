@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.core.types import Action, ToolCall
-from agentgym.environments.tooluse.data import CANCEL_REASONS, copy_database, fresh_database, random_address
+from agentgym.environments.tooluse.data import (
+    CANCEL_REASONS,
+    copy_database,
+    fresh_database,
+    random_address,
+)
 from agentgym.environments.tooluse.drafting import (
     NoCandidate,
     Store,
@@ -26,7 +31,15 @@ from agentgym.environments.tooluse.drafting import (
     options_text,
 )
 from agentgym.environments.tooluse.env import TOOLBOX
-from agentgym.environments.tooluse.levels import LEVELS, PLANS, Composed, Maker, Request, compose, single
+from agentgym.environments.tooluse.levels import (
+    LEVELS,
+    PLANS,
+    Composed,
+    Maker,
+    Request,
+    compose,
+    single,
+)
 from agentgym.environments.tooluse.taskgen import ORDER_STATUSES, REASON_WORDS, status_output
 from agentgym.environments.tooluse.tasks import RetailData, RetailTask, dump_tasks
 from agentgym.environments.tooluse.tools import Session, fetch_all
