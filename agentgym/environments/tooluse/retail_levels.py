@@ -8,7 +8,6 @@ other task files for `tooluse/Retail-v0` (`agentgym.make("tooluse/Retail-v0", ta
 from __future__ import annotations
 
 import argparse
-import inspect
 import random
 import sqlite3
 from pathlib import Path
@@ -46,8 +45,6 @@ from agentgym.environments.tooluse.tools import Session, fetch_all
 from agentgym.tools import ToolCallError
 
 DB_SEEDS = (0, 1, 2)
-_BOUND = {name: {p.name for p in inspect.signature(t.fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
-          for name, t in TOOLBOX.tools.items()}
 
 
 class RetailBench(Store):
@@ -77,7 +74,7 @@ class RetailBench(Store):
             for c in action.tool_calls:
                 tool = TOOLBOX.get(c.name)
                 try:
-                    tool.fn(**tool.validate(c.arguments), **{k: available[k] for k in _BOUND[c.name]})
+                    tool.fn(**tool.validate(c.arguments), **{k: available[k] for k in tool.bound_names})
                 except ToolCallError as e:
                     raise RuntimeError(f"the reference of a {request.kind} request fails at {c.name}: {e}") from e
 

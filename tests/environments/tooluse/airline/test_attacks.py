@@ -2,8 +2,12 @@
 
 Perturbed references (a wrong argument, a missing write, an extra write, a write for another user)
 and cheap strategies (do nothing, refuse everything, transfer at once, list every amount, try every
-write tool, do both branches of a condition, act at random) all score 0 on every task.
+write tool, do both branches of a condition, act at random) all score 0. They run on every kind of
+request (seed 0's level-1 tasks) and every composed task; AGENTGYM_FULL_SWEEP=1 runs them on every
+task (a few minutes).
 """
+
+import os
 
 import pytest
 
@@ -29,7 +33,10 @@ EVERY_REASON = ("I'm sorry, I can't do that: it was booked more than 24 hours ag
 
 @pytest.fixture(scope="module")
 def env():
-    return AirlineEnv(load_tasks())
+    tasks = load_tasks()
+    if os.environ.get("AGENTGYM_FULL_SWEEP") != "1":  # every kind once, every composed task
+        tasks = [t for t in tasks if t.data.db_seed == 0 or t.difficulty > 1]
+    return AirlineEnv(tasks)
 
 
 def writing(env) -> list:
@@ -119,7 +126,7 @@ async def test_an_extra_write_scores_zero(env):
         result = await outcome(env, task.id, [*auth_steps(task), extra, *task.reference[2:]])
         assert result["value"] == 0.0, task.id
         checked += 1
-    assert checked >= 0.8 * len(env.tasks)
+    assert checked >= 0.75 * len(env.tasks)
 
 
 async def test_a_write_for_another_user_scores_zero(env):
@@ -155,7 +162,7 @@ async def test_listing_amounts_scores_zero(env):
         told += 1
         result = await outcome(env, task.id, [*task.reference[:-1], f"{task.reference[-1].content} {sweep}"])
         assert result["value"] == 0.0 and result["components"]["plain_answer"] == 0.0, task.id
-    assert told >= 30
+    assert told >= 0.5 * len(env.tasks)
 
 
 async def test_every_fare_of_the_day_instead_of_the_lowest_scores_zero(env):
@@ -205,6 +212,6 @@ async def test_doing_both_branches_of_a_condition_scores_zero():
 
 async def test_a_random_policy_never_succeeds(env):
     policy = RandomPolicy(seed=0, p_stop=0.05)
-    for task_id in sorted(env.tasks)[::2]:
+    for task_id in sorted(env.tasks):
         episode = await run_episode(env, policy, task_id, seed=1, max_steps=12)
         assert not episode.success, task_id
