@@ -37,7 +37,7 @@ def test_levels_compose_more_requests(levels):
 
 
 async def test_references_score_one_and_shortcuts_zero(levels):
-    for level, pairs in levels.items():
+    for pairs in levels.values():
         env = RetailEnv([task for task, _ in pairs])
         for task, composed in pairs:
             assert (await final(env, task.id, task.reference))["value"] == 1.0, task.id

@@ -8,7 +8,11 @@ from typing import Any
 
 from agentgym.core.types import Message, ToolCall
 from agentgym.environments.tooluse.airline.booking import book_reservation
-from agentgym.environments.tooluse.airline.tools import LOOKUP_TOOLS, Session, transfer_to_human_agents
+from agentgym.environments.tooluse.airline.tools import (
+    LOOKUP_TOOLS,
+    Session,
+    transfer_to_human_agents,
+)
 from agentgym.environments.tooluse.airline.writes import WRITE_TOOLS
 from agentgym.tools import Toolbox, ToolCallError
 
