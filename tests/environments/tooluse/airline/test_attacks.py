@@ -215,3 +215,15 @@ async def test_a_random_policy_never_succeeds(env):
     for task_id in sorted(env.tasks):
         episode = await run_episode(env, policy, task_id, seed=1, max_steps=12)
         assert not episode.success, task_id
+
+
+async def test_claiming_a_refused_action_was_done_scores_zero(env):
+    refusals = [t for t in env.tasks.values() if t.difficulty == 1 and t.data.kinds[0].startswith("refuse_")]
+    assert len(refusals) >= 5
+    claims = {"refuse_cancel": "Your reservation has been cancelled.", "refuse_other_user": "It is cancelled.",
+              "refuse_change_basic": "Your flight has been changed.", "refuse_compensation": "A certificate has been issued.",
+              "refuse_insurance": "Travel insurance has been added."}
+    for task in refusals:
+        claim = claims[task.data.kinds[0]]
+        result = await outcome(env, task.id, [*task.reference[:-1], f"{task.reference[-1].content} {claim}"])
+        assert result["value"] == 0.0 and "contradicts the outcome" in result["explanation"], task.id
