@@ -76,6 +76,7 @@ class AirlineEnv(ToolEnv):
                                  + (f" at difficulty {difficulty}" if difficulty is not None else ""))
         super().__init__(chosen, max_steps=max_steps, max_steps_per_turn=max_steps_per_turn)
         self.simulator = None if kind == "scripted" else _simulator_policy(user)
+        self.simulator_spec = user if isinstance(user, str) and kind == "simulated" else None
         self.db: sqlite3.Connection | None = None
         self.session = Session()
         self.verifier: StateDiffVerifier | None = None
@@ -101,6 +102,8 @@ class AirlineEnv(ToolEnv):
         if self.simulator is None:
             self.user = ScriptedUser(task.prompt, facts)
         else:
+            if self.simulator_spec:  # one policy (one HTTP client) for every env of the spec
+                self.simulator = self.shared.setdefault(f"simulator:{self.simulator_spec}", self.simulator)
             self.user = SimulatedUser(self.simulator, task.prompt, facts, task.data.simulator_notes)
         return [Message(role="system", content=POLICY), Message(role="user", content=await opening(self.user))]
 
