@@ -39,7 +39,13 @@ from agentgym.environments.tooluse.levels import (
     compose,
     single,
 )
-from agentgym.environments.tooluse.taskgen import ORDER_STATUSES, REASON_WORDS, status_output
+from agentgym.environments.tooluse.taskgen import (
+    CLAIMS_DONE,
+    ORDER_STATUSES,
+    REASON_WORDS,
+    REFUSALS,
+    status_output,
+)
 from agentgym.environments.tooluse.tasks import RetailData, RetailTask, dump_tasks
 from agentgym.environments.tooluse.tools import Session, fetch_all
 from agentgym.tools import ToolCallError
@@ -121,7 +127,7 @@ def cancel(s: RetailBench) -> Request:
     reason = s.rng.choice(CANCEL_REASONS)
     refund = sum(line["price_cents"] for line in s.lines(oid))
     r = Request("cancel", f"Please cancel my order {oid} because {REASON_WORDS[reason]}.",
-                value=(f"the refund for order {oid}", refund))
+                value=(f"the refund for order {oid}", refund), must_not_say=list(REFUSALS))
     r.call("get_order_details", order_id=oid)
     r.write(f"I will cancel order {oid} (reason: {reason}) and refund {money(refund)} to the original payment method.",
             "cancel_pending_order", order_id=oid, reason=reason)
@@ -133,7 +139,8 @@ def cancel(s: RetailBench) -> Request:
 def order_address(s: RetailBench) -> Request:
     order = s.take_order("pending")
     oid, new = order["order_id"], random_address(s.rng)
-    r = Request("order_address", f"Please ship my order {oid} to {address_text(new)} instead.")
+    r = Request("order_address", f"Please ship my order {oid} to {address_text(new)} instead.",
+                must_not_say=list(REFUSALS))
     r.call("get_order_details", order_id=oid)
     r.write(f"I will change the shipping address of order {oid} to {address_text(new)}.",
             "modify_pending_order_address", order_id=oid, **address_args(new))
@@ -148,7 +155,7 @@ def return_item(s: RetailBench) -> Request:
     target = s.original_method(oid)
     r = Request("return", f"Please return the {line['name']} ({options_text(line['options'])}) from order {oid}, "
                           "with the refund to the card or account I paid with.",
-                value=(f"the refund for the {line['name']}", line["price_cents"]))
+                value=(f"the refund for the {line['name']}", line["price_cents"]), must_not_say=list(REFUSALS))
     r.call("get_order_details", order_id=oid)
     r.write(f"I will request the return of the {line['name']} from order {oid}, refunding "
             f"{money(line['price_cents'])} to your {method_text(target)}.", "return_delivered_order_items",
@@ -169,7 +176,7 @@ def _swap(s: RetailBench, kind: str, status: str, tool: str) -> Request:
     verb = "exchange" if kind == "exchange" else "change"
     r = Request(kind, f"Please {verb} the {line['name']} ({options_text(line['options'])}) in order {oid} for the "
                       f"{options_text(new['options'])} one, settling the difference with my {method_text(payer)}.",
-                value=("the price difference", abs(difference)))
+                value=("the price difference", abs(difference)), must_not_say=list(REFUSALS))
     r.call("get_order_details", order_id=oid)
     r.call("get_product_details", product_id=line["product_id"])
     r.write(f"I will {verb} the {line['name']} in order {oid} for the {options_text(new['options'])} variant; the "
@@ -191,7 +198,8 @@ def exchange(s: RetailBench) -> Request:
 def refuse_cancel(s: RetailBench) -> Request:
     order = s.take_order("processed", "delivered")
     oid = order["order_id"]
-    r = Request("refuse_cancel", f"Please cancel my order {oid}, I don't want it anymore.")
+    r = Request("refuse_cancel", f"Please cancel my order {oid}, I don't want it anymore.",
+                must_not_say=[*REFUSALS, *CLAIMS_DONE["cancel"]])
     r.call("get_order_details", order_id=oid)
     r.tell = f"I'm sorry, order {oid} is {order['status']}, and only pending orders can be cancelled."
     r.outputs.append(status_output(order["status"], ("processed", "delivered")))
@@ -202,7 +210,8 @@ def refuse_return(s: RetailBench) -> Request:
     order = s.take_order("pending", "processed")
     oid = order["order_id"]
     line = s.rng.choice(s.lines(oid))
-    r = Request("refuse_return", f"I want to return the {line['name']} from order {oid}.")
+    r = Request("refuse_return", f"I want to return the {line['name']} from order {oid}.",
+                must_not_say=[*REFUSALS, *CLAIMS_DONE["return"]])
     r.call("get_order_details", order_id=oid)
     r.tell = f"I'm sorry, order {oid} is {order['status']}; only delivered orders can be returned."
     r.outputs.append(status_output(order["status"], ("pending", "processed")))
@@ -227,11 +236,11 @@ KINDS = {
 
 
 def _task(composed: Composed, seed: int, level: int, index: int) -> RetailTask:
-    # today's retail schema has no amounts or claims of its own: amounts are required outputs
     return RetailTask(
         id=f"retail-s{seed}-L{level}-{index:02d}", prompt=composed.instruction,
         data=RetailData(db_seed=seed, kind="+".join(composed.kinds), user_facts=composed.facts,
-                        required_outputs=[*composed.amounts, *composed.outputs]),
+                        required_amounts=composed.amounts, required_outputs=composed.outputs,
+                        must_not_say=composed.must_not_say),
         reference=composed.reference, difficulty=level,
     )
 

@@ -1,5 +1,6 @@
 """The difficulty knob on retail (retail_levels.py over levels.py): composed conversations whose
-references score 1, and whose shortcuts (doing nothing, doing every branch) score 0."""
+references score 1, and whose shortcuts (doing nothing, listing amounts, doing every branch,
+leaving a write out) score 0."""
 
 import pytest
 
@@ -42,6 +43,9 @@ async def test_references_score_one_and_shortcuts_zero(levels):
         for task, composed in pairs:
             assert (await final(env, task.id, task.reference))["value"] == 1.0, task.id
             assert (await final(env, task.id, ["Done."]))["value"] == 0.0, task.id
+            sweep = " ".join(f"${d}.00" for d in range(1, 300))
+            stuffed = [*task.reference[:-1], f"{task.reference[-1].content} Or one of: {sweep}."]
+            assert (await final(env, task.id, stuffed))["value"] == 0.0, task.id
             if composed.decoys:  # a condition that does not hold, done anyway
                 both = [*task.reference[:-1], *composed.decoys, task.reference[-1]]
                 assert (await final(env, task.id, both))["value"] == 0.0, task.id

@@ -6,8 +6,9 @@ policy spec, or a policy object), a model-based simulator; each task says which 
 and the env keeps only those tasks (and, with `difficulty=N`, only level-N tasks).
 
 Scoring: the row-level diff of the agent's database against the one the task's reference makes
-(`StateDiffVerifier`), every required amount and phrase said, and no hedging or contradiction
-(`answers.py`). With a simulated user, its prompt and transcript are appended to the outcome's
+(`StateDiffVerifier`), and what the agent told the user against the task's answer key
+(`answer_key.py`, verifiers/answers.py): every required amount and phrase, no hedging, no claim
+that contradicts the outcome. With a simulated user, its prompt and transcript are appended to the outcome's
 explanation (after `[user simulator]`, as JSON) and put in the last step's info.
 """
 
@@ -22,13 +23,13 @@ from agentgym.core.env import Env
 from agentgym.core.errors import UserInputError, VerifierError
 from agentgym.core.types import Action, Message, Reward, StepResult, Task
 from agentgym.environments.base import CallResult, ToolEnv, Turn
-from agentgym.environments.tooluse.airline.answers import AnswerBounds
+from agentgym.environments.tooluse.airline.answer_key import answer_key
 from agentgym.environments.tooluse.airline.data import copy_database, fresh_database
 from agentgym.environments.tooluse.airline.tasks import AirlineTask, load_tasks, select_tasks
 from agentgym.environments.tooluse.airline.tools import Session, transfer_to_human_agents
 from agentgym.environments.tooluse.airline.toolset import TOOLBOX, WRITE_NAMES, run_call
 from agentgym.users import ScriptedUser, SimulatedUser, opening
-from agentgym.verifiers.state_diff import RequiredOutput, StateDiffVerifier, snapshot
+from agentgym.verifiers.state_diff import StateDiffVerifier, snapshot
 
 POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
 SIMULATOR_MARK = "[user simulator]"
@@ -46,24 +47,21 @@ async def replay(task: AirlineTask) -> sqlite3.Connection:
     return db
 
 
-async def build_verifier(task: AirlineTask) -> tuple[StateDiffVerifier, AnswerBounds]:
+async def build_verifier(task: AirlineTask) -> StateDiffVerifier:
     initial, gold = fresh_database(task.data.db_seed), await replay(task)
     try:
         before, after = snapshot(initial), snapshot(gold)
     finally:
         initial.close()
         gold.close()
-    outputs = [*task.data.required_amounts, *(o if isinstance(o, str) else RequiredOutput(tuple(o.any_of), tuple(o.not_with))
-                                              for o in task.data.required_outputs)]
-    said = [a.content for a in task.reference if a.content]
-    return StateDiffVerifier(before, after, outputs), AnswerBounds.of(said, before, after, task.data.must_not_say)
+    return StateDiffVerifier(before, after, answer_key(task, before, after))
 
 
 class AirlineEnv(ToolEnv):
     """Airline customer service over a per-episode SQLite database."""
 
     toolbox = TOOLBOX
-    fork_shared = ("toolbox", "verifier", "bounds", "simulator")  # read-only, or shared on purpose
+    fork_shared = ("toolbox", "verifier", "simulator")  # read-only, or shared on purpose
     fork_resources = ("db",)
 
     def __init__(self, tasks: str | Path | list[AirlineTask] | None = None, max_steps: int = 60,
@@ -80,7 +78,6 @@ class AirlineEnv(ToolEnv):
         self.db: sqlite3.Connection | None = None
         self.session = Session()
         self.verifier: StateDiffVerifier | None = None
-        self.bounds: AnswerBounds | None = None
         self.progress = 0.0
 
     def extras(self) -> dict[str, Any]:
@@ -94,7 +91,7 @@ class AirlineEnv(ToolEnv):
         key = task.model_dump_json()
         if key not in cache:
             cache[key] = await build_verifier(task)
-        self.verifier, self.bounds = cache[key]
+        self.verifier = cache[key]
         self.db = fresh_database(task.data.db_seed)
         self.session = Session()
         self.progress = 0.0
@@ -124,16 +121,10 @@ class AirlineEnv(ToolEnv):
         return reward
 
     async def score(self) -> Reward:
-        if self.db is None or self.verifier is None or self.bounds is None:
+        if self.db is None or self.verifier is None:
             raise VerifierError("there is no episode to score: call reset() first")
         said = [m.content for m in self.messages if m.role == "assistant" and m.content]
         reward = await self.run_blocking(self.verifier.score_episode, snapshot(self.db), said)
-        problems = self.bounds.problems(said)
-        reward.components["plain_answer"] = float(not problems)
-        if problems:
-            reward.value = 0.0
-            kept = "" if reward.explanation.startswith("database matches") else reward.explanation
-            reward.explanation = "\n".join(p for p in (kept, "answer: " + "; ".join(problems)) if p)
         if isinstance(self.user, SimulatedUser):
             reward.components["user_turns"] = float(len(self.user.transcript))
             reward.explanation += f"\n\n{SIMULATOR_MARK}\n{json.dumps(self.user.record())}"

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentgym.core.errors import TaskFileError
 from agentgym.core.paths import tasks_dir
 from agentgym.core.taskfile import dump_task_lines, read_task_file
 from agentgym.core.types import Action, Task
 from agentgym.environments.tooluse.tasks import OutputSpec
+from agentgym.verifiers.answers import money_mentions, parse_amount
 
 FAMILY = "tooluse"
 UserKind = Literal["scripted", "simulated"]
@@ -38,6 +39,24 @@ class AirlineData(BaseModel):
         default_factory=list, description="writes asked for on a condition that does not hold (doing them fails)")
     simulator_notes: str = Field(
         default="", description="how a simulated user behaves beyond the instruction (say, a change of mind)")
+
+
+    @field_validator("required_amounts")
+    @classmethod
+    def _amounts(cls, amounts: list[str]) -> list[str]:
+        for amount in amounts:
+            parse_amount(amount)
+        return amounts
+
+    @field_validator("required_outputs")
+    @classmethod
+    def _phrases_hold_no_amounts(cls, outputs: list[str | OutputSpec]) -> list[str | OutputSpec]:
+        # an amount inside a phrase would escape the hedging rules that amounts get (as in retail)
+        for output in outputs:
+            for phrase in [output] if isinstance(output, str) else [*output.any_of, *output.not_with]:
+                if money_mentions(phrase):
+                    raise ValueError(f"{phrase!r} holds a dollar amount: put amounts in required_amounts")
+        return outputs
 
 
 class AirlineTask(Task):

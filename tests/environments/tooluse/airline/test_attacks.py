@@ -162,6 +162,8 @@ async def test_listing_amounts_scores_zero(env):
         told += 1
         result = await outcome(env, task.id, [*task.reference[:-1], f"{task.reference[-1].content} {sweep}"])
         assert result["value"] == 0.0 and result["components"]["plain_answer"] == 0.0, task.id
+        hedge = f"{task.reference[-1].content} Or maybe $1,234.56."  # an alternative to the real amount
+        assert (await outcome(env, task.id, [*task.reference[:-1], hedge]))["value"] == 0.0, task.id
     assert told >= 0.5 * len(env.tasks)
 
 
