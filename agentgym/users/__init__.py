@@ -1,8 +1,8 @@
 """The user side of a conversation: who answers when the agent writes text instead of calling a tool.
 
 A user is anything with `opening() -> str` and `respond(agent_text, conversation) -> UserTurn`
-(sync or async). `ScriptedUser` is deterministic and offline; a model-based simulator plays the
-user through a policy spec. The tool-env base (`agentgym.environments.base.ToolEnv`) asks its user
+(each sync or async). `ScriptedUser` is deterministic and offline; `SimulatedUser` (simulator.py)
+is a model-based simulator that plays the user through a policy spec such as `openai:MODEL`. The tool-env base (`agentgym.environments.base.ToolEnv`) asks its user
 whenever a turn ends in text; `UserTurn.done` ends the episode.
 """
 
@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from agentgym.core.types import Message
 from agentgym.users.scripted import ScriptedUser
+from agentgym.users.simulator import SimulatedUser, UserSimulatorError
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,23 @@ class UserTurn:
 
 @runtime_checkable
 class User(Protocol):
-    def opening(self) -> str:
-        """The user's first message (the task as the user would put it)."""
+    def opening(self) -> Any:
+        """The user's first message (the task as the user would put it), or a coroutine giving it."""
         ...
 
     def respond(self, agent_text: str, conversation: list[Message]) -> Any:
         """A `UserTurn` (or a coroutine giving one) answering the agent's message."""
         ...
+
+
+async def opening(user: User) -> str:
+    """The user's first message, awaiting it if it is async."""
+    result = user.opening()
+    if inspect.isawaitable(result):
+        result = await result
+    if not isinstance(result, str):
+        raise TypeError(f"a user opens with a str, not {type(result).__name__}")
+    return result
 
 
 async def respond(user: User, agent_text: str, conversation: list[Message]) -> UserTurn:
@@ -47,4 +58,4 @@ async def respond(user: User, agent_text: str, conversation: list[Message]) -> U
     return result
 
 
-__all__ = ["User", "UserTurn", "ScriptedUser", "respond"]
+__all__ = ["User", "UserTurn", "ScriptedUser", "SimulatedUser", "UserSimulatorError", "opening", "respond"]

@@ -56,6 +56,7 @@ def test_every_family_is_registered():
 
 CHECKED = [
     pytest.param("tooluse/Retail-v0", 3, id="tooluse/Retail-v0"),
+    pytest.param("tooluse/Airline-v0", 3, id="tooluse/Airline-v0"),
     pytest.param("web/Shop-v0", 1, marks=[pytest.mark.browser, pytest.mark.slow], id="web/Shop-v0"),
     pytest.param("web/miniwob.click-button-v0", 1, marks=[pytest.mark.browser, pytest.mark.slow],
                  id="web/miniwob.click-button-v0"),
