@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from agentgym.core.types import Message
 from agentgym.users.scripted import ScriptedUser
-from agentgym.users.simulator import SimulatedUser, UserSimulatorError
+from agentgym.users.simulator import SimulatedUser, UserSimulatorError, simulator_policy
 
 
 @dataclass(frozen=True)
@@ -58,4 +58,4 @@ async def respond(user: User, agent_text: str, conversation: list[Message]) -> U
     return result
 
 
-__all__ = ["User", "UserTurn", "ScriptedUser", "SimulatedUser", "UserSimulatorError", "opening", "respond"]
+__all__ = ["User", "UserTurn", "ScriptedUser", "SimulatedUser", "UserSimulatorError", "simulator_policy", "opening", "respond"]

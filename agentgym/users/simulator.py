@@ -158,3 +158,17 @@ def _unusable(raw: str | None, called_tools: bool, opening: bool) -> str | None:
     if opening and STOP in raw:
         return "it ended the conversation before it began"
     return None
+
+
+def simulator_policy(user: Any) -> Any:
+    """The policy behind a simulated user: a spec such as "openai:MODEL", or a policy object."""
+    if isinstance(user, str):
+        from agentgym.policies import load_policy
+
+        return load_policy(user)
+    if not callable(getattr(user, "act", None)):
+        from agentgym.core.errors import UserInputError
+
+        raise UserInputError(f"user must be 'scripted', a policy spec such as 'openai:MODEL', or a policy; "
+                             f"not {type(user).__name__}")
+    return user

@@ -9,6 +9,7 @@ the agent wrote counts, and hedging (many candidate values) fails.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from agentgym.environments.tooluse.tasks import RetailTask, load_tasks
 from agentgym.environments.tooluse.tools import LOOKUP_TOOLS, Session, transfer_to_human_agents
 from agentgym.environments.tooluse.writes import WRITE_TOOLS
 from agentgym.tools import Toolbox
-from agentgym.users import ScriptedUser
+from agentgym.users import ScriptedUser, SimulatedUser, opening, simulator_policy
 from agentgym.verifiers.state_diff import StateDiffVerifier, snapshot
 
 POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
@@ -71,16 +72,20 @@ async def verifier_for(task: RetailTask) -> StateDiffVerifier:
 
 
 class RetailEnv(ToolEnv):
-    """Retail customer service over a per-episode SQLite store, with a scripted user."""
+    """Retail customer service over a per-episode SQLite store. The user is the scripted one
+    (default, offline) or, with `user="openai:MODEL"` (any policy spec or policy object), a
+    model-based simulator; its transcript is recorded in the outcome's explanation."""
 
     toolbox = TOOLBOX
-    fork_shared = ("toolbox", "verifier")  # the task's snapshots: read-only
+    fork_shared = ("toolbox", "verifier", "simulator")  # read-only, or shared on purpose
     fork_resources = ("db",)
 
     def __init__(self, tasks: str | Path | list[RetailTask] | None = None, max_steps: int = 30,
-                 max_steps_per_turn: int | None = None):
+                 max_steps_per_turn: int | None = None, user: Any = "scripted"):
         super().__init__(tasks if isinstance(tasks, list) else load_tasks(tasks), max_steps=max_steps,
                          max_steps_per_turn=max_steps_per_turn)
+        self.simulator = None if user == "scripted" else simulator_policy(user)
+        self.simulator_spec = user if isinstance(user, str) and self.simulator is not None else None
         self.db: sqlite3.Connection | None = None
         self.session = Session()
         self.verifier: StateDiffVerifier | None = None
@@ -96,9 +101,15 @@ class RetailEnv(ToolEnv):
         self.verifier = await verifier_for(task)
         self.db = fresh_database(task.data.db_seed)
         self.session = Session()
-        self.user = ScriptedUser(task.prompt, dict(task.data.user_facts))
+        facts = dict(task.data.user_facts)
+        if self.simulator is None:
+            self.user = ScriptedUser(task.prompt, facts)
+        else:
+            if self.simulator_spec:  # one policy (one HTTP client) for every env of the spec
+                self.simulator = self.shared.setdefault(f"simulator:{self.simulator_spec}", self.simulator)
+            self.user = SimulatedUser(self.simulator, task.prompt, facts)
         self.progress = 0.0
-        return [Message(role="system", content=POLICY), Message(role="user", content=self.user.opening())]
+        return [Message(role="system", content=POLICY), Message(role="user", content=await opening(self.user))]
 
     def tool_context(self) -> dict[str, Any]:
         return {"db": self.db, "session": self.session}
@@ -120,7 +131,11 @@ class RetailEnv(ToolEnv):
         if self.db is None or self.verifier is None:
             raise VerifierError("there is no episode to score: call reset() first")
         said = [m.content for m in self.messages if m.role == "assistant" and m.content]
-        return self.verifier.score_episode(snapshot(self.db), said)
+        reward = self.verifier.score_episode(snapshot(self.db), said)
+        if isinstance(self.user, SimulatedUser):  # the simulator's prompt and transcript, for audit
+            reward.components["user_turns"] = float(len(self.user.transcript))
+            reward.explanation += f"\n\n[user simulator]\n{json.dumps(self.user.record())}"
+        return reward
 
     async def _fork_state(self, child: Env) -> None:
         assert isinstance(child, RetailEnv)

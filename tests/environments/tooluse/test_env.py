@@ -230,3 +230,24 @@ async def test_score_without_an_episode_raises(env):
         await env.score()
     with pytest.raises(RuntimeError):
         await env.fork()
+
+
+async def test_retail_plays_with_a_simulated_user_and_records_its_transcript(openai_server):
+    from agentgym.policies.openai import OpenAIPolicy
+    from agentgym.users.simulator import STOP
+
+    replies = iter(["Hi, I need help with an order.", "Yes, please go ahead.", f"Thanks! {STOP}"])
+
+    def responder(request):
+        return next(replies)
+
+    openai_server.responder = responder
+    simulator = OpenAIPolicy("fake-model", base_url=openai_server.base_url)
+    env = RetailEnv(user=simulator)
+    task = next(t for t in env.tasks.values() if t.data.kind == "cancel")
+    results = await play(env, task.id, task.reference)
+    outcome = results[-1].info["outcome"]
+    assert outcome["value"] == 1.0 and "[user simulator]" in outcome["explanation"]
+    assert outcome["components"]["user_turns"] >= 2
+    assert openai_server.requests  # the simulator really spoke over HTTP
+    await env.close()

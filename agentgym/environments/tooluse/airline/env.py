@@ -28,7 +28,7 @@ from agentgym.environments.tooluse.airline.data import copy_database, fresh_data
 from agentgym.environments.tooluse.airline.tasks import AirlineTask, load_tasks, select_tasks
 from agentgym.environments.tooluse.airline.tools import Session, transfer_to_human_agents
 from agentgym.environments.tooluse.airline.toolset import TOOLBOX, WRITE_NAMES, run_call
-from agentgym.users import ScriptedUser, SimulatedUser, opening
+from agentgym.users import ScriptedUser, SimulatedUser, opening, simulator_policy
 from agentgym.verifiers.state_diff import StateDiffVerifier, snapshot
 
 POLICY = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ class AirlineEnv(ToolEnv):
             raise UserInputError(f"no airline task supports a {kind} user"
                                  + (f" at difficulty {difficulty}" if difficulty is not None else ""))
         super().__init__(chosen, max_steps=max_steps, max_steps_per_turn=max_steps_per_turn)
-        self.simulator = None if kind == "scripted" else _simulator_policy(user)
+        self.simulator = None if kind == "scripted" else simulator_policy(user)
         self.simulator_spec = user if isinstance(user, str) and kind == "simulated" else None
         self.db: sqlite3.Connection | None = None
         self.session = Session()
@@ -146,15 +146,3 @@ class AirlineEnv(ToolEnv):
         if self.db is not None:
             self.db.close()
             self.db = None
-
-
-def _simulator_policy(user: Any) -> Any:
-    """The policy behind a simulated user: a spec such as "openai:MODEL", or a policy object."""
-    if isinstance(user, str):
-        from agentgym.policies import load_policy
-
-        return load_policy(user)
-    if not callable(getattr(user, "act", None)):
-        raise UserInputError(f"user must be 'scripted', a policy spec such as 'openai:MODEL', or a policy; "
-                             f"not {type(user).__name__}")
-    return user
