@@ -67,7 +67,7 @@ async def collect(env: Env, files: dict[str, bytes | None], targets: list[str]) 
             else:
                 await fresh.write_file(f"{REPO_DIR}/{rel}", content)
         res = await fresh.exec(command, timeout=COLLECT_TIMEOUT, cwd=REPO_DIR,
-                               env=shell_env(REPO_DIR, DEPS_DIR, built.spec.pythonpath))
+                               env=shell_env(REPO_DIR, DEPS_DIR, built.pythonpath))
     if res.timed_out:
         return []
     return [line.strip() for line in res.stdout.splitlines()

@@ -65,6 +65,14 @@ class BuiltEnv:
     def deps(self) -> Path:
         return self.root / DEPS
 
+    @property
+    def pythonpath(self) -> list[str]:
+        """Source dirs on sys.path: the spec's, with `src` added for a src-layout project when the
+        spec kept the default (so its package imports without saying so)."""
+        if self.spec.pythonpath == ["."] and _src_layout(self.repo):
+            return ["src", "."]
+        return list(self.spec.pythonpath)
+
     def manifest(self) -> dict[str, str]:
         return json.loads((self.path / "manifest.json").read_text())
 
@@ -74,6 +82,11 @@ class BuiltEnv:
             return (self.repo / rel).read_text(encoding="utf-8")
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+
+
+def _src_layout(repo: Path) -> bool:
+    src = repo / "src"
+    return src.is_dir() and any((p / "__init__.py").is_file() or p.suffix == ".py" for p in src.iterdir())
 
 
 def envs_dir() -> Path:
@@ -127,7 +140,11 @@ def _extract(archive: Path, dest: Path) -> None:
 
 def _fetch_source(spec: EnvironmentSpec, dest: Path, who: str) -> None:
     if spec.pypi_sdist:
-        _extract(fetch_sdist(spec.pypi_sdist, who), dest)
+        archive = fetch_sdist(spec.pypi_sdist, who)
+        if spec.sha256 and file_hash(archive) != spec.sha256:
+            raise TaskSetupError(who, "fetch source", f"{archive.name} has sha256 {file_hash(archive)}, "
+                                                      f"but the task pins {spec.sha256}")
+        _extract(archive, dest)
     elif spec.local_dir:
         if not Path(spec.local_dir).is_dir():
             raise TaskSetupError(who, "fetch source", f"local_dir {spec.local_dir} is not a directory")

@@ -76,17 +76,20 @@ def validate(
     run: bool = typer.Option(False, "--run", help="Also build each environment and check that the "
                              "reference patch scores 1 and an empty submission scores 0."),
     concurrency: int = typer.Option(2, "--concurrency", min=1),
+    backend: str = typer.Option("bwrap", "--backend", help="Sandbox backend for --run: bwrap | docker."),
 ):
     """Check a task file against the schema (and, with --run, that every task is solvable)."""
     from agentgym.environments.swe.schema import load_tasks
 
+    if backend not in ("bwrap", "docker"):
+        raise UserInputError(f"--backend {backend!r}: use one of bwrap, docker")
     tasks = load_tasks(path)
     console.print(f"{path}: {len(tasks)} task(s) match the schema")
     if not run:
         return
     from agentgym.environments.swe.check import check_tasks
 
-    failures = asyncio.run(check_tasks(tasks, concurrency=concurrency,
+    failures = asyncio.run(check_tasks(tasks, concurrency=concurrency, backend=backend,
                                        log=lambda line: console.print(line, highlight=False)))
     if failures:
         for line in failures:

@@ -66,8 +66,7 @@ class SWEEnv(ToolEnv):
         self.verifier = SWEVerifier(task, built, self.sandbox_options)
         self.sandbox = await create(workspace=str(built.root), **self.sandbox_options)
         await self.verifier.write_base(self.sandbox)
-        spec = task.data.environment
-        variables = shell_env(REPO_DIR, DEPS_DIR, spec.pythonpath)
+        variables = shell_env(REPO_DIR, DEPS_DIR, built.pythonpath)
         self.bench = Workbench.on(self.sandbox, variables, self.max_output_chars)
         self.f2p_fraction = 0.0  # FAIL_TO_PASS tests fail on the base state by definition
         return [

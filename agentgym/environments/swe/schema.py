@@ -25,6 +25,13 @@ SWE_BENCH_FIELDS = (
     "instance_id", "repo", "base_commit", "problem_statement", "hints_text",
     "patch", "test_patch", "FAIL_TO_PASS", "PASS_TO_PASS",
 )
+#: other fields of SWE-bench and its relatives (Verified, Lite, Multimodal, Gym, -extra): kept as
+#: `metadata` when a row is loaded, so their files load as they are
+METADATA_FIELDS = frozenset({
+    "created_at", "version", "environment_setup_commit", "image_name", "image_assets", "license",
+    "meta", "requirements", "pull_number", "issue_numbers", "instance_image_tag", "repo_language",
+    "language", "pr_description", "problem_statement_source", "test_cmds", "log_parser",
+})
 
 
 class EnvironmentSpec(BaseModel):
@@ -36,6 +43,8 @@ class EnvironmentSpec(BaseModel):
     git: str | None = Field(None, description="a git URL or local path; needs `commit`")
     commit: str | None = None
     local_dir: str | None = Field(None, description="a directory on this machine")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                               description="pins the sdist's bytes: a download that differs is refused")
     python: str = Field("3.11", description="Python version, such as '3.11'")
     deps: list[str] = Field(default_factory=lambda: list(DEFAULT_TEST_DEPS),
                             description="requirements installed beside the source (never the project itself)")
@@ -55,12 +64,16 @@ class EnvironmentSpec(BaseModel):
             raise ValueError("a git source needs `commit`")
         if self.pypi_sdist and "==" not in self.pypi_sdist:
             raise ValueError('pypi_sdist must pin a version: "name==version"')
+        if self.sha256 and not self.pypi_sdist:
+            raise ValueError("sha256 pins an sdist: it needs pypi_sdist")
         return self
 
     def key(self) -> str:
         """A short hash of everything that changes the built environment (for a local_dir,
         its files' contents too, so editing the directory rebuilds)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        # an unset pin leaves the key as it was before pins existed (cached builds stay valid)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"sha256"} if self.sha256 is None else None),
+                          sort_keys=True)
         digest = hashlib.sha256(blob.encode())
         if self.local_dir and Path(self.local_dir).is_dir():
             for path in sorted(Path(self.local_dir).rglob("*")):
@@ -100,6 +113,8 @@ class SWEData(BaseModel):
     base_patch: str = Field("", description="applied on top of the source to make the base state "
                                              "(generated tasks keep their injected bug here)")
     mutations: list[str] = Field(default_factory=list, description="what the generator changed")
+    metadata: dict[str, Any] = Field(default_factory=dict,
+                                     description="fields of the source dataset kept as they are (created_at, version...)")
 
     _lists = field_validator("FAIL_TO_PASS", "PASS_TO_PASS", mode="before")(_json_list)
 
@@ -127,8 +142,12 @@ class SWETask(Task):
 
 
 def from_instance(raw: dict[str, Any]) -> SWETask:
-    """A task from a SWE-bench-shaped dict (flat fields + `environment`)."""
-    data = {k: v for k, v in raw.items() if k not in ("difficulty", "created_at", "version")}
+    """A task from a SWE-bench-shaped dict (flat fields + `environment`). The dataset's own other
+    fields (METADATA_FIELDS) are kept in `metadata`; anything else is refused by name."""
+    kept = {k: raw[k] for k in METADATA_FIELDS if k in raw}
+    data = {k: v for k, v in raw.items() if k != "difficulty" and k not in METADATA_FIELDS}
+    if kept:
+        data["metadata"] = {**kept, **(data.get("metadata") or {})}
     difficulty = raw.get("difficulty")
     prompt = raw.get("problem_statement", "")
     return SWETask(id=raw.get("instance_id", ""), prompt=prompt, data=data, difficulty=difficulty)

@@ -131,7 +131,7 @@ class SWEVerifier:
     async def _agent_run(self, agent: Sandbox, diff, test_ids: list[str]) -> TestRun:
         if diff.problem:
             return TestRun(problem=diff.problem)
-        roots = self.env.spec.pythonpath
+        roots = self.env.pythonpath
         wanted = [rel for rel in sorted(diff.changed)
                   if not is_protected(rel) and not adds_top_level_module(rel, self.manifest, roots)]
         read, problem = await read_files(agent, REPO_DIR, wanted)
@@ -154,14 +154,13 @@ class SWEVerifier:
     def plan(self, agent_files: dict[str, str | bytes | None], test_ids: list[str],
              hidden_tests: bool = True, test_code: tuple[str, ...] = ()) -> RunPlan:
         """What the run executes and trusts; a canary file goes beside the first test file."""
-        spec = self.env.spec
         canary = Canary.beside(test_files(test_ids)[0])
         by_id = len(test_ids) <= MAX_IDS  # a few tests by id (fast step rewards); many by file
         targets = [*test_ids, canary.passing, canary.failing] if by_id else [*test_files(test_ids), canary.path]
         changed = {rel for rel, content in agent_files.items() if content is not None} - set(test_code)
         trusted = {*self.manifest, *(self.test_files if hidden_tests else ()), *test_code, canary.path} - changed
         return RunPlan(
-            repo=REPO_DIR, sys_path=import_path(REPO_DIR, DEPS_DIR, spec.pythonpath),
+            repo=REPO_DIR, sys_path=import_path(REPO_DIR, DEPS_DIR, self.env.pythonpath),
             args=[*self.pytest_args, "--tb=short", *targets], requested=list(test_ids),
             agent_files=[f"{REPO_DIR}/{rel}" for rel in sorted(changed)],
             trusted_repo_files=[f"{REPO_DIR}/{rel}" for rel in sorted(trusted)],
@@ -191,7 +190,7 @@ class SWEVerifier:
             bootstrap = f"/tmp/agentgym-{secrets.token_hex(8)}/run.py"
             await write_files(fresh, "", {bootstrap.lstrip("/"): BOOTSTRAP_SOURCE})
             res = await fresh.exec([self.python, "-I", "-S", bootstrap], timeout=self.timeout,
-                                   cwd=REPO_DIR, env=test_env(REPO_DIR, DEPS_DIR, self.env.spec.pythonpath),
+                                   cwd=REPO_DIR, env=test_env(REPO_DIR, DEPS_DIR, self.env.pythonpath),
                                    stdin=plan.stdin())
         verdict = read_verdict(res.stdout, plan)
         problem = "" if res.timed_out else verdict.problem
@@ -209,6 +208,9 @@ class SWEVerifier:
         return outcome_reward(run, data.FAIL_TO_PASS, data.PASS_TO_PASS)
 
 
+_IMPORT_ERROR = re.compile(r"(ModuleNotFoundError|ImportError): [^\n]+")
+
+
 def outcome_reward(run: TestRun, f2p: list[str], p2p: list[str]) -> Reward:
     failed_f2p, failed_p2p = run.failing(f2p), run.failing(p2p)
     ok = not failed_f2p and not failed_p2p and not run.suspicious
@@ -224,6 +226,9 @@ def outcome_reward(run: TestRun, f2p: list[str], p2p: list[str]) -> Reward:
         if failed:
             shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
             parts.append(f"failing {name}: {shown}")
+    import_error = _IMPORT_ERROR.search(run.output or "") if (failed_f2p or failed_p2p) else None
+    if import_error:  # every test failing at once usually means the code under test never loaded
+        parts.append(f"the tests could not import the code: {import_error.group(0)[:200]}")
     return Reward(
         value=1.0 if ok else 0.0,
         components={"fail_to_pass": (len(f2p) - len(failed_f2p)) / max(1, len(f2p)),

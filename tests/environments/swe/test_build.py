@@ -64,3 +64,30 @@ def test_download_failures_are_retryable_infra_errors(tmp_path, monkeypatch):
     assert not isinstance(err.value, UserInputError)
     with pytest.raises(TaskFetchError, match=r"^offline: step 'fetch source' failed: pip download"):
         build_environment(EnvironmentSpec(pypi_sdist="agentgym-no-such-sdist==1.0", deps=[]), "offline")
+
+
+def test_an_sdist_whose_bytes_differ_from_the_pin_is_refused(tmp_path, monkeypatch):
+    from agentgym.environments.swe import build as build_module
+    from agentgym.environments.swe.build import TaskSetupError, file_hash, sdist_dir
+
+    archives = sorted(p for p in sdist_dir().iterdir() if p.name.startswith("toolz")) if sdist_dir().is_dir() else []
+    if not archives:
+        pytest.skip("the toolz sdist is not in the cache (scripts/setup_swe.sh fetches it)")
+    monkeypatch.setattr(build_module, "envs_dir", lambda: tmp_path / "envs")
+    good = file_hash(archives[0])
+    bad = EnvironmentSpec(pypi_sdist="toolz==0.12.1", sha256="0" * 64, deps=[])
+    with pytest.raises(TaskSetupError, match=f"has sha256 {good}, but the task pins 0000"):
+        build_environment(bad, "pinned")
+    built = build_environment(EnvironmentSpec(pypi_sdist="toolz==0.12.1", sha256=good, deps=[]), "pinned")
+    assert (built.repo / "toolz").is_dir()
+
+
+def test_a_src_layout_project_is_found_without_saying_so(tmp_path):
+    (tmp_path / "src" / "srcpkg").mkdir(parents=True)
+    (tmp_path / "src" / "srcpkg" / "__init__.py").write_text("VALUE = 7\n")
+    built = build_environment(EnvironmentSpec(local_dir=str(tmp_path), deps=[]), "src-layout")
+    assert built.pythonpath == ["src", "."]
+    flat = tmp_path / "flat"
+    (flat / "flatpkg").mkdir(parents=True)
+    (flat / "flatpkg" / "__init__.py").write_text("")
+    assert build_environment(EnvironmentSpec(local_dir=str(flat), deps=[]), "flat").pythonpath == ["."]

@@ -77,3 +77,17 @@ def test_cli_validate_run_names_the_failing_task(tmp_path):
     assert "minicalc-broken: step 'apply patch' failed" in result.output
     assert json.loads(path.read_text().splitlines()[0])["instance_id"] == "minicalc-clamp"
     assert asyncio.iscoroutinefunction(check_task)
+
+
+@pytest.mark.docker
+def test_cli_validate_runs_on_the_docker_backend_and_refuses_unknown_ones(tmp_path):
+    from tests.sandbox.conftest import docker_reason, need
+
+    path = tmp_path / "one.jsonl"
+    path.write_text(dump_tasks([sample_task()]))
+    result = CliRunner().invoke(tasks_app, ["validate", str(path), "--run", "--backend", "podman"])
+    assert result.exit_code == 2 and "use one of bwrap, docker" in result.output
+    need(docker_reason() is None, docker_reason() or "")
+    result = CliRunner().invoke(tasks_app, ["validate", str(path), "--run", "--backend", "docker"])
+    assert result.exit_code == 0, result.output
+    assert "ok minicalc-clamp" in result.output

@@ -102,3 +102,33 @@ def test_patches_apply_strictly():
         parse_patch("@@ -1 +1 @@\n-a\n+b\n")
     new = parse_patch(make_patch("n.py", "", "x = 1\n").replace("--- a/n.py", "--- /dev/null"))[0]
     assert new.is_new and apply_file_patch(None, new) == "x = 1\n"
+
+
+def test_swe_bench_rows_load_as_they_are_with_their_own_fields_kept(tmp_path):
+    row = _instance(environment_setup_commit="def456", created_at="2023-05-01T00:00:00Z", version="4.2",
+                    image_name="sweb.eval.x86_64.demo", difficulty=3)
+    (task,) = load_tasks(_write(tmp_path, row))
+    assert task.data.metadata == {"environment_setup_commit": "def456", "created_at": "2023-05-01T00:00:00Z",
+                                  "version": "4.2", "image_name": "sweb.eval.x86_64.demo"}
+    assert task.difficulty == 3
+    (again,) = load_tasks(_write(tmp_path, json.loads(dump_tasks([task]))))  # and round-trip
+    assert again.data.metadata == task.data.metadata
+
+
+def test_every_rejected_field_is_named(tmp_path):
+    with pytest.raises(TaskFileError) as caught:
+        load_tasks(_write(tmp_path, _instance(surprise=1, another_one=2, third=3, fourth=4)))
+    message = str(caught.value)
+    assert all(name in message for name in ("surprise", "another_one", "third", "fourth"))
+    assert "more" not in message
+
+
+def test_a_sha256_pin_belongs_to_an_sdist():
+    from agentgym.environments.swe.schema import EnvironmentSpec
+
+    with pytest.raises(ValueError, match="needs pypi_sdist"):
+        EnvironmentSpec(local_dir="/tmp", sha256="0" * 64)
+    with pytest.raises(ValueError):
+        EnvironmentSpec(pypi_sdist="toolz==0.12.1", sha256="not-a-hash")
+    unpinned = EnvironmentSpec(pypi_sdist="toolz==0.12.1")
+    assert EnvironmentSpec(pypi_sdist="toolz==0.12.1", sha256="0" * 64).key() != unpinned.key()
