@@ -28,6 +28,15 @@ Returns = Literal["outcome", "earned"]
 _CLASS_CONTEXTS: dict[type, dict[str, Any]] = {}
 
 
+def _own_copy(item: Any) -> Any:
+    """A copy of a message or action that shares nothing mutable with the original: messages are
+    frozen and strings immutable, so only tool-call arguments (plain dicts) need copying."""
+    if not item.tool_calls:
+        return item if isinstance(item, Message) else item.model_copy()
+    calls = [c.model_copy(update={"arguments": copy.deepcopy(c.arguments)}) for c in item.tool_calls]
+    return item.model_copy(update={"tool_calls": calls})
+
+
 class Env(abc.ABC):
     """An episode at a time: `reset`, then `step` until terminated or truncated, then `close`."""
 
@@ -143,10 +152,10 @@ class Env(abc.ABC):
             raise RuntimeError("the episode has ended; call reset()")
         # the env works on its own copy, and the history keeps another: an env that holds on to
         # (and later changes) the arguments it was given cannot rewrite what the agent was shown
-        action = Action.coerce(action).model_copy(deep=True)
+        action = _own_copy(Action.coerce(action))
         n_before = len(self.messages)
         new_messages, reward, terminated = await self._step(action)
-        self.messages.extend(copy.deepcopy(new_messages))
+        self.messages.extend(_own_copy(m) for m in new_messages)
         self.steps_taken += 1
         truncated = not terminated and (self.steps_taken >= self.max_steps or self._cut is not None)
         info: dict[str, Any] = {"task_id": self.task.id, "new_messages": len(self.messages) - n_before}
@@ -159,18 +168,16 @@ class Env(abc.ABC):
             if self.returns == "outcome":  # the last step carries what the earlier ones did not pay
                 reward = reward.model_copy(update={"value": outcome.value - self.paid})
         self.paid += reward.value
-        return StepResult(
-            observation=self.observation(),
-            reward=reward,
-            terminated=terminated,
-            truncated=truncated,
-            info=info,
+        # built from values this method made and checked: no need to validate them again
+        return StepResult.model_construct(
+            observation=self.observation(), reward=Reward.model_validate(reward),
+            terminated=terminated, truncated=truncated, info=info,
         )
 
     def observation(self) -> Observation:
         # messages are frozen and the history only grows or has items replaced: a new list of the
         # same messages is as safe as a deep copy, without a cost that grows with every step
-        return Observation(messages=list(self.messages), extras=self.extras())
+        return Observation.model_construct(messages=list(self.messages), extras=self.extras())
 
     async def fork(self) -> Env:
         """An independent copy of this env mid-episode: same task, history and state.
