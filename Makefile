@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup setup-all system lint bench clean
+.PHONY: demo test test-fast setup setup-all system lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ demo: setup
 
 test: setup-all system
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# the inner loop: no system set-up, no slow, Docker, browser or bubblewrap tests
+test-fast: setup-all
+	$(BIN)/pytest -m "not slow and not docker and not browser and not bwrap" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check agentgym tests bench
