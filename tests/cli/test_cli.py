@@ -36,7 +36,7 @@ def test_list_table_and_family_filter():
     result = invoke("list")
     assert result.exit_code == 0 and "tooluse/Retail-v0" in result.output
     rows = json.loads(invoke("list", "--json", "--family", "tooluse").output)
-    assert [r["id"] for r in rows] == [RETAIL]
+    assert [r["id"] for r in rows] == ["tooluse/Airline-v0", RETAIL]  # sorted by id
 
 
 def test_oracle_scores_one_on_fifty_retail_tasks(tmp_path):

@@ -41,14 +41,24 @@ def subprocess_env() -> dict[str, str]:
 
 
 def children() -> list[int]:
-    """Pids of this process's children (for tests that kill a server from outside)."""
+    """Pids of this process's children that run the notes server (for tests that kill a server
+    from outside). Other tests in the same session may leave their own children (a browser
+    driver, a Ray node), so only the server's command line counts."""
     pids: list[int] = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         try:
             pids += [int(p) for p in (task / "children").read_text().split()]
         except OSError:
             pass
-    return pids
+    return [pid for pid in pids if _runs_notes_server(pid)]
+
+
+def _runs_notes_server(pid: int) -> bool:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return NOTES_SERVER[1].encode() in argv
 
 
 @dataclass

@@ -64,7 +64,7 @@ class VaultEnv(ToolEnv):
 
 
 def register() -> None:
-    agentgym.register("test/Counter-v0", CounterEnv, override=True)
+    agentgym.register("test/Counter-v0", CounterEnv, override=True, description="framework test env")
     agentgym.register("test/Vault-v0", VaultEnv, override=True)
 
 
