@@ -1,6 +1,7 @@
 """`agentgym eval` on a web env through the real binary: real Chromium, nothing left running."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +11,18 @@ import pytest
 AGENTGYM = Path(sys.executable).parent / "agentgym"
 
 
-def chromium_processes() -> set[int]:
+def chromium_processes(marker: Path) -> set[int]:
+    """Chromium processes whose profile lives under `marker` (the run's TMPDIR), so browsers of
+    other tests running at the same time do not count."""
     pids = set()
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"chromium" in (proc / "cmdline").read_bytes():
-                    pids.add(int(proc.name))
+                cmdline = (proc / "cmdline").read_bytes()
             except OSError:
-                pass
+                continue
+            if b"chromium" in cmdline and str(marker).encode() in cmdline:
+                pids.add(int(proc.name))
     return pids
 
 
@@ -27,9 +31,11 @@ def test_eval_on_a_web_app_scores_the_oracle_and_leaves_no_browser(tmp_path):
     from tests.environments.web.conftest import require_browser
 
     require_browser()
-    before = chromium_processes()
-    proc = subprocess.run([AGENTGYM, "eval", "web/Shop-v0", "-p", "oracle", "-n", "3", "--out", tmp_path],
-                          capture_output=True, text=True, timeout=600)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.run([AGENTGYM, "eval", "web/Shop-v0", "-p", "oracle", "-n", "3", "--out", out],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "TMPDIR": str(tmpdir)})
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((tmp_path / "results.json").read_text())["success_rate"] == 1.0
-    assert chromium_processes() - before == set()
+    assert json.loads((out / "results.json").read_text())["success_rate"] == 1.0
+    assert chromium_processes(tmpdir) == set()
