@@ -84,6 +84,12 @@ async def sandbox(backend, workspace):
         yield sb
 
 
+def sleep_marker(seconds: int) -> str:
+    """`seconds` made unique to this test process (as a fraction), so host-wide process searches
+    never find another run's sleeper (two test runs on one machine, or parallel workers)."""
+    return f"{seconds}.{os.getpid():07d}"
+
+
 def host_processes_running(marker: str) -> list[int]:
     out = []
     for p in Path("/proc").iterdir():

@@ -12,11 +12,13 @@ import pytest
 from agentgym.core.errors import SandboxError
 from agentgym.sandbox import create
 
-from .conftest import limits, need_backend
+from .conftest import limits, need_backend, sleep_marker
 
 pytestmark = pytest.mark.docker
 
 ENGINE_SOCKET = "/var/run/docker.sock"
+
+S4351 = sleep_marker(4351)
 
 
 class EngineProxy:
@@ -84,7 +86,7 @@ async def test_the_engine_going_away_mid_command_is_a_sandbox_error(docker_ready
     monkeypatch.setenv("DOCKER_HOST", f"unix://{proxy.path}")
     sb = await create("docker", workspace=workspace, limits=limits())
     try:
-        task = asyncio.create_task(sb.exec("sleep 4351", timeout=30))
+        task = asyncio.create_task(sb.exec(f"sleep {S4351}", timeout=30))
         await asyncio.sleep(1.0)
         proxy.stop()
         with pytest.raises(SandboxError):

@@ -18,9 +18,13 @@ from agentgym.core.errors import SandboxError
 from agentgym.sandbox import ExecResult, create
 from agentgym.sandbox.cgroups import kill_all
 
-from .conftest import host_processes_running, limits, need_backend
+from .conftest import host_processes_running, limits, need_backend, sleep_marker
 
 OOM = "python3 -c 'x = []\nwhile True: x.append(bytearray(16 << 20))'"
+
+S4342 = sleep_marker(4342)
+S4343 = sleep_marker(4343)
+S4344 = sleep_marker(4344)
 
 
 def bwrap_processes(marker: str) -> tuple[int, int]:
@@ -120,12 +124,12 @@ async def test_the_oom_killer_taking_the_containers_init_restarts_it(workspace):
 async def test_our_own_teardown_under_a_command_is_a_sandbox_error(backend, workspace, operation):
     async with create(backend, workspace=workspace, limits=limits()) as sb:
         ref = await sb.snapshot()
-        task = asyncio.create_task(sb.exec("sleep 4342", timeout=30))
-        await wait_for_host_process("sleep 4342")
+        task = asyncio.create_task(sb.exec(f"sleep {S4342}", timeout=30))
+        await wait_for_host_process(f"sleep {S4342}")
         await (sb.close() if operation == "close" else sb.restore(ref))
         with pytest.raises(SandboxError, match="fork, snapshot, restore or close"):
             await task
-    assert host_processes_running("sleep 4342") == []
+    assert host_processes_running(f"sleep {S4342}") == []
 
 
 # --- from outside: SandboxError -------------------------------------------------------------
@@ -136,10 +140,10 @@ async def test_our_own_teardown_under_a_command_is_a_sandbox_error(backend, work
 async def test_bwrap_killed_from_the_host_is_a_sandbox_error(workspace, how):
     need_backend("bwrap")
     async with create("bwrap", workspace=workspace, limits=limits()) as sb:
-        task = asyncio.create_task(sb.exec("sleep 4343", timeout=30))
-        await wait_for_host_process("sleep 4343")
+        task = asyncio.create_task(sb.exec(f"sleep {S4343}", timeout=30))
+        await wait_for_host_process(f"sleep {S4343}")
         if how == "kill bwrap":
-            os.kill(bwrap_processes("sleep 4343")[0], signal.SIGKILL)
+            os.kill(bwrap_processes(f"sleep {S4343}")[0], signal.SIGKILL)
         else:
             if not sb.cgroup.available:
                 pytest.skip("no cgroups here")
@@ -156,8 +160,8 @@ async def test_bwrap_killed_from_the_host_is_a_sandbox_error(workspace, how):
 async def test_a_container_killed_from_outside_is_a_sandbox_error(workspace, how):
     need_backend("docker")
     async with create("docker", workspace=workspace, limits=limits()) as sb:
-        task = asyncio.create_task(sb.exec("sleep 4344", timeout=30))
-        await wait_for_host_process("sleep 4344")
+        task = asyncio.create_task(sb.exec(f"sleep {S4344}", timeout=30))
+        await wait_for_host_process(f"sleep {S4344}")
         if how == "kill":
             await asyncio.to_thread(sb.container.kill)
         elif how == "stop":

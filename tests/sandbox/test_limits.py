@@ -9,7 +9,11 @@ from pathlib import Path
 
 from agentgym.sandbox import ExecResult, create
 
-from .conftest import host_processes_running, limits
+from .conftest import host_processes_running, limits, sleep_marker
+
+S4321 = sleep_marker(4321)
+S4322 = sleep_marker(4322)
+S4329 = sleep_marker(4329)
 
 
 async def host_responsive() -> None:
@@ -20,27 +24,27 @@ async def host_responsive() -> None:
 
 
 async def test_timeout_kills_the_whole_process_tree(sandbox):
-    cmd = "sleep 4321 & (setsid sleep 4321 &) ; nohup sleep 4321 >/dev/null 2>&1 & sleep 4321"
+    cmd = f"sleep {S4321} & (setsid sleep {S4321} &) ; nohup sleep {S4321} >/dev/null 2>&1 & sleep {S4321}"
     res = await sandbox.exec(cmd, timeout=1)
     assert res.timed_out and res.exit_code != 0 and res.duration_s < 5
     await asyncio.sleep(0.2)
-    assert host_processes_running("sleep 4321") == []
+    assert host_processes_running(f"sleep {S4321}") == []
 
 
 async def test_a_command_that_closes_its_output_still_times_out(sandbox):
-    res = await sandbox.exec("exec >&- 2>&-; sleep 4329", timeout=2)
+    res = await sandbox.exec(f"exec >&- 2>&-; sleep {S4329}", timeout=2)
     assert res.timed_out and res.duration_s < 8
     await asyncio.sleep(0.2)
-    assert host_processes_running("sleep 4329") == []
+    assert host_processes_running(f"sleep {S4329}") == []
 
 
 async def test_background_processes_end_with_their_command_or_the_next_fork(backend, sandbox):
-    res = await sandbox.exec("(sleep 4322 &) ; echo started")
+    res = await sandbox.exec(f"(sleep {S4322} &) ; echo started")
     assert res.stdout == "started\n" and not res.timed_out
     await asyncio.sleep(0.2)
     if backend == "docker":  # a container keeps them until a fork/snapshot/restore
         await sandbox.snapshot()
-    assert host_processes_running("sleep 4322") == []
+    assert host_processes_running(f"sleep {S4322}") == []
 
 
 async def test_output_is_capped_keeping_head_and_tail(backend, workspace):
