@@ -13,8 +13,9 @@ from agentgym.verifiers.metrics import agreement
 THRESHOLD = 0.5
 
 
-def summarize_verdicts(episodes: Sequence[Episode], labels: Sequence[str] = (),
-                       threshold: float = THRESHOLD) -> dict[str, dict[str, Any]]:
+def summarize_verdicts(
+    episodes: Sequence[Episode], labels: Sequence[str] = (), threshold: float = THRESHOLD
+) -> dict[str, dict[str, Any]]:
     """Per verifier label (those given, then any other found in the episodes, such as the
     tasks' own `task:NAME`): episodes scored and failed, mean score, agreement with execution.
 
@@ -30,7 +31,10 @@ def summarize_verdicts(episodes: Sequence[Episode], labels: Sequence[str] = (),
             "scored": len(scored),
             "failed": sum(label in e.verdict_errors for e in counted),
             "mean": sum(scores) / len(scores) if scores else None,
-            "agreement": (agreement(scores, [e.success for e in scored], threshold).model_dump()
-                          if scored else None),
+            "agreement": (
+                agreement(scores, [e.success for e in scored], threshold).model_dump()
+                if scored
+                else None
+            ),
         }
     return out

@@ -46,7 +46,9 @@ def label_specs(specs: Sequence[str | dict[str, Any]]) -> dict[str, dict[str, An
         else:
             label = parsed["name"] + (f":{parsed['arg']}" if "arg" in parsed else "")
         if label.startswith(TASK_LABEL):
-            raise VerifierSpecError(f"verifier labels starting {TASK_LABEL!r} are the tasks' own: {label!r}")
+            raise VerifierSpecError(
+                f"verifier labels starting {TASK_LABEL!r} are the tasks' own: {label!r}"
+            )
         unique, i = label, 1
         while unique in labelled:
             i += 1
@@ -108,7 +110,9 @@ class VerdictPanel:
             try:
                 reward = await score_episode(verifier, ended, task, env)
                 if not math.isfinite(reward.value):
-                    raise InfraError(f"{verifier.describe()} gave a non-finite score {reward.value}")
+                    raise InfraError(
+                        f"{verifier.describe()} gave a non-finite score {reward.value}"
+                    )
             except Exception as e:
                 episode.verdict_errors[label] = _why(e)
             else:

@@ -50,12 +50,19 @@ async def test_failing_verifiers_are_recorded_and_the_episode_is_untouched(opena
     openai_env.push(error(500, "judge endpoint down"))
     plain = await play("test/Counter-v0", EvenOnly(), "reach-2")
     rules = load_verifier("tooluse_rules")  # cannot score a counter episode: VerifierError
-    episode = await play(JUDGED_ENV, EvenOnly(), "reach-2",
-                         verifiers={"rules": rules, "boom": Boom(), "execution": load_verifier("execution")})
+    episode = await play(
+        JUDGED_ENV,
+        EvenOnly(),
+        "reach-2",
+        verifiers={"rules": rules, "boom": Boom(), "execution": load_verifier("execution")},
+    )
     assert (episode.status, episode.reward, episode.error) == ("ok", 1.0, None)
     assert episode.outcome == plain.outcome
     assert set(episode.verdict_errors) == {"rules", "boom", "task:judge"}
-    assert episode.verdict_errors["rules"].startswith("VerifierError") and "tool-use" in episode.verdict_errors["rules"]
+    assert (
+        episode.verdict_errors["rules"].startswith("VerifierError")
+        and "tool-use" in episode.verdict_errors["rules"]
+    )
     assert "KeyError" in episode.verdict_errors["boom"] and "bug" in episode.verdict_errors["boom"]
     assert "500" in episode.verdict_errors["task:judge"]
     assert set(episode.verdicts) == {"execution"}  # the one that could score did
@@ -66,10 +73,20 @@ async def test_run_many_stores_verdicts_and_verifiers_see_the_ended_episode_only
     peeks = Peeks()
     store = EpisodeStore(tmp_path / "episodes.jsonl")
     jobs = [Job("reach-1"), Job("reach-2"), Job("reach-3")]
-    ran = await run_many(lambda: agentgym.make_async("test/Counter-v0"), EvenOnly(), jobs,
-                         concurrency=2, store=store, verifiers={"peeks": peeks, "boom": Boom()})
+    ran = await run_many(
+        lambda: agentgym.make_async("test/Counter-v0"),
+        EvenOnly(),
+        jobs,
+        concurrency=2,
+        store=store,
+        verifiers={"peeks": peeks, "boom": Boom()},
+    )
     stored = {e.task_id: e for e in store.load(strict=True)}
-    assert {e.task_id: e.success for e in ran} == {"reach-1": False, "reach-2": True, "reach-3": False}
+    assert {e.task_id: e.success for e in ran} == {
+        "reach-1": False,
+        "reach-2": True,
+        "reach-3": False,
+    }
     for episode in ran:
         assert stored[episode.task_id].verdicts == episode.verdicts
         assert episode.verdicts["peeks"].value == 1.0 and "boom" in episode.verdict_errors
@@ -82,7 +99,9 @@ async def test_run_many_stores_verdicts_and_verifiers_see_the_ended_episode_only
 
 
 def test_episode_records_without_verdicts_still_load(tmp_path, counter_env):
-    record = Episode(env_id="test/Counter-v0", task_id="reach-1", policy="old").model_dump(mode="json")
+    record = Episode(env_id="test/Counter-v0", task_id="reach-1", policy="old").model_dump(
+        mode="json"
+    )
     for key in ("verdicts", "verdict_errors"):
         del record[key]
     path = tmp_path / "episodes.jsonl"

@@ -14,8 +14,14 @@ from tests.core.counter_env import CounterEnv, counter_tasks
 JUDGED_ENV = "test/CounterJudged-v0"
 #: what the counter tasks of JUDGED_ENV name as their verifier: the judge, over the fake server
 #: (OPENAI_BASE_URL), with the generic rubric, no retries and no on-disk cache
-TASK_JUDGE = {"name": "judge", "policy": "openai:fake-model", "rubric": "generic", "retries": 0,
-              "cache": False, "policy_options": {"max_retries": 0}}
+TASK_JUDGE = {
+    "name": "judge",
+    "policy": "openai:fake-model",
+    "rubric": "generic",
+    "retries": 0,
+    "cache": False,
+    "policy_options": {"max_retries": 0},
+}
 
 
 def judged_tasks() -> list[Task]:
@@ -23,8 +29,11 @@ def judged_tasks() -> list[Task]:
 
 
 try:
-    agentgym.register(JUDGED_ENV, lambda **kw: CounterEnv(judged_tasks(), **kw),
-                      description="counter tasks that name a judge as their verifier")
+    agentgym.register(
+        JUDGED_ENV,
+        lambda **kw: CounterEnv(judged_tasks(), **kw),
+        description="counter tasks that name a judge as their verifier",
+    )
 except RegistrationError:
     pass
 
