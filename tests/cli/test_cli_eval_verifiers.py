@@ -168,3 +168,18 @@ def test_resuming_with_another_set_of_verifiers_is_refused_without_force(tmp_pat
     )
     assert forced.exit_code == 0, forced.output
     assert [e.verdicts for e in episodes(tmp_path)] == [{}]
+
+
+def test_verifiers_can_come_from_the_config_file(tmp_path):
+    config = tmp_path / "eval.toml"
+    config.write_text(
+        'policy = "oracle"\nn = 1\nverifiers = ["execution", {name = "tooluse_rules"}]\n'
+    )
+    result = invoke("eval", "test/Counter-v0", "--config", config, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    (episode,) = episodes(tmp_path / "out")
+    assert episode.verdicts["execution"].value == 1.0 and "tooluse_rules" in episode.verdict_errors
+    bad = tmp_path / "bad.toml"
+    bad.write_text('policy = "oracle"\nverifiers = [1]\n')
+    refused = invoke("eval", "test/Counter-v0", "--config", bad, "--out", tmp_path / "bad")
+    assert refused.exit_code == 2 and "verifier specs" in refused.output, refused.output
