@@ -118,7 +118,7 @@ def test_a_bad_verifier_spec_stops_the_run_before_it_starts(tmp_path):
     for spec, says in [
         ("nosuch", "unknown verifier 'nosuch'"),
         ("{bad", "not valid JSON"),
-        (f"prm:{tmp_path / 'none'}", "not a trained PRM"),
+        ("judge:nosuch_module:Agent", "cannot import 'nosuch_module'"),  # a policy that is none
         ('{"name": "judge", "bogus": 1}', "bogus"),
     ]:
         result = invoke(
