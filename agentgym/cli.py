@@ -148,13 +148,15 @@ def eval_cmd(
     force: bool = typer.Option(False, "--force", help="Start over when OUT holds episodes of another run."),
     runner: str | None = typer.Option(None, "--runner", help="Where episodes run: local (default: asyncio in this process) or ray."),
     address: str | None = typer.Option(None, "--address", help="Ray cluster to join (--runner ray; default $RAY_ADDRESS, else a local one)."),
+    verifier: list[str] = typer.Option([], "--verifier", help="An extra verifier scoring every episode besides the env (NAME[:ARG], JSON or @file.json, e.g. judge:openai:gpt-4o-mini); its verdicts and agreement with the env's go to the records and results. Repeatable."),
 ):
     """Evaluate a policy over an env's tasks; resumes when OUT already holds episodes."""
     from agentgym.cli_eval import run_eval
 
     flags = {"policy": policy, "out": out, "tasks": tasks, "backend": backend, "n": n, "k": k, "concurrency": concurrency,
              "seed": seed, "max_steps": max_steps, "temperature": temperature, "top_p": top_p,
-             "max_tokens": max_tokens, "runner": runner, "address": address}
+             "max_tokens": max_tokens, "runner": runner, "address": address,
+             "verifiers": verifier or None}
     code = run_eval(env_id, flags, policy_arg, config, force)
     if code:
         raise typer.Exit(code)

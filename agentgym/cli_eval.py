@@ -15,7 +15,7 @@ from agentgym.core.errors import UserInputError
 
 SAMPLING_FLAGS = ("temperature", "top_p", "max_tokens")
 EVAL_KEYS = {"policy", "out", "tasks", "backend", "n", "k", "concurrency", "seed", "max_steps",
-             *SAMPLING_FLAGS, "policy_args", "extra_body", "runner", "address", "runtime_env"}
+             *SAMPLING_FLAGS, "policy_args", "extra_body", "runner", "address", "runtime_env", "verifiers"}
 
 
 BACKENDS = ("bwrap", "docker")
@@ -112,7 +112,7 @@ def run_eval(env_id: str, flags: dict[str, Any], policy_arg: list[str], config: 
             seed=options.get("seed", 0), max_steps=options.get("max_steps"),
             policy_args=policy_args, force=force, on_start=on_start, on_episode=on_episode,
             runner=options.get("runner") or "local", address=options.get("address"),
-            runtime_env=options.get("runtime_env"),
+            runtime_env=options.get("runtime_env"), verifiers=_verifier_specs(options.get("verifiers")),
         ))
     except KeyboardInterrupt:
         if progress is not None:
@@ -126,6 +126,17 @@ def run_eval(env_id: str, flags: dict[str, Any], policy_arg: list[str], config: 
     print_results(results, console)
     counted = results["n_episodes"]
     return 3 if counted == 0 and results["n_infra_errors"] > 0 else 0
+
+
+def _verifier_specs(value: Any) -> list[str | dict[str, Any]]:
+    """--verifier flags, or the config's `verifiers`: a list of specs (strings or tables)."""
+    if value is None:
+        return []
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, dict)) for v in value):
+        raise UserInputError("verifiers: expected a list of verifier specs (strings or tables)")
+    return value
 
 
 def _count_lines(path: Path) -> int:

@@ -228,6 +228,11 @@ class Episode(BaseModel):
     versions: Versions | None = None
     started_at: float = Field(default_factory=time.time)
     duration_s: float = 0.0
+    #: second opinions: the extra verifiers' scores by label (`--verifier`, the task's own). They
+    #: never change `outcome`, which stays the env's execution verdict
+    verdicts: dict[str, Reward] = Field(default_factory=dict)
+    #: extra verifiers that could not score this episode, by label: why (never a 0 in `verdicts`)
+    verdict_errors: dict[str, str] = Field(default_factory=dict)
 
     @property
     def reward(self) -> float:

@@ -1,8 +1,8 @@
 """What a run was: its settings, the code and the tasks it ran on, and the machine.
 
 `OUT/run.json` is written before the first episode. Resuming into the same OUT checks that the
-settings that decide what an episode means (env, policy, seed, max steps, the tasks) are the
-same, so episodes of two different runs never end up in one results.json.
+settings that decide what an episode means (env, policy, seed, max steps, the tasks, the extra
+verifiers) are the same, so episodes of two different runs never end up in one results.json.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from agentgym.core.errors import UserInputError
 from agentgym.core.types import Task
 
 #: settings that change what an episode is; a resume must match them
-IDENTITY_FIELDS = ("env_id", "policy", "policy_args", "seed", "max_steps", "tasks_sha256")
+IDENTITY_FIELDS = ("env_id", "policy", "policy_args", "seed", "max_steps", "tasks_sha256", "verifiers")
 
 
 class RunConfig(BaseModel):
@@ -40,6 +40,9 @@ class RunConfig(BaseModel):
     tasks_file: str | None = None
     tasks_sha256: str = ""
     env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    #: the extra verifiers (`--verifier`), by label, as parsed specs: another set is another run
+    #: (its episodes would hold other verdicts)
+    verifiers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class RunManifest(BaseModel):

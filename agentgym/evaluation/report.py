@@ -24,6 +24,8 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
         _fmt(results["pass_at_k"]), str(results.get("n_errors", 0)), str(results["n_infra_errors"]),
     )
     console.print(table)
+    if results.get("verifiers"):
+        console.print(verdicts_table(results["verifiers"]))
     if results.get("n_errors"):
         console.print(
             f"[yellow]{results['n_errors']} episode(s) crashed in policy or env code; they count as "
@@ -35,3 +37,15 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             "out of every figure; their `error` field in episodes.jsonl says why. Run the same "
             "command again to retry them.[/]"
         )
+
+
+def verdicts_table(verifiers: dict[str, dict[str, Any]]) -> Table:
+    """The extra verifiers: what they scored, and how often they agree with the env's verdict."""
+    table = Table(title="extra verifiers (the reward above is the env's own verdict)")
+    for col in ("verifier", "scored", "failed", "mean", "agrees with env", "AUROC"):
+        table.add_column(col, justify="left" if col == "verifier" else "right")
+    for label, v in verifiers.items():
+        agreement = v.get("agreement") or {}
+        table.add_row(label, str(v["scored"]), str(v["failed"]), _fmt(v.get("mean")),
+                      _fmt(agreement.get("accuracy")), _fmt(agreement.get("auroc")))
+    return table

@@ -4,7 +4,11 @@
 episode as it ends, `OUT/results.json` the summary with totals of tokens, cost and time. A second
 run with the same OUT resumes: finished (task, sample) pairs are skipped, infra errors are re-run;
 it refuses when OUT holds episodes of a different run (another policy, env, seed, max steps or
-task set) unless `force` starts over.
+task set, or extra verifiers) unless `force` starts over.
+
+Extra verifiers (`verifiers`: specs as `load_verifier` takes them) score every episode besides
+the env; their verdicts go to each episode's `verdicts` and, summed up with their agreement with
+the execution verdict, to results.json's `verifiers`. The outcome stays the env's own.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from agentgym.evaluation.manifest import (
     tasks_digest,
 )
 from agentgym.evaluation.metrics import summarize
+from agentgym.evaluation.verdict_metrics import summarize_verdicts
 from agentgym.policies import load_policy
 from agentgym.rollout.runner import Job, run_many
 from agentgym.rollout.store import EpisodeStore
+from agentgym.rollout.verdicts import build_verifiers, close_verifier, label_specs
 from agentgym.rollout.versions import current_versions
 
 RUNNERS = ("local", "ray")
@@ -70,6 +76,7 @@ async def evaluate(
     runner: str = "local",
     address: str | None = None,
     runtime_env: dict[str, Any] | None = None,
+    verifiers: list[str | dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate `policy_spec` on `env_id`; see the module docstring. `runner="ray"` runs the
     episodes on the Ray cluster at `address` (default: $RAY_ADDRESS, else a local instance),
@@ -86,6 +93,9 @@ async def evaluate(
         raise UserInputError("runtime_env must be a table of Ray runtime_env fields")
     if runner != "ray" and (address or runtime_env):
         raise UserInputError("--address and runtime_env are for --runner ray")
+    verifier_specs = label_specs(list(verifiers or []))
+    # built before anything else: a bad spec or a PRM dir that is none stops the run here
+    built = build_verifiers(verifier_specs)
     spec = env_spec(env_id)
     policy = load_policy(policy_spec, **(policy_args or {}))
     out_dir = prepare_out_dir(out)
@@ -109,6 +119,7 @@ async def evaluate(
         policy_spec=describe() if callable(describe) else {"name": getattr(policy, "name", policy_spec)},
         n=n, k=k, seed=seed, max_steps=max_steps, concurrency=concurrency, tasks_file=tasks,
         tasks_sha256=tasks_digest(all_tasks), env_kwargs={k_: str(v) for k_, v in (env_kwargs or {}).items()},
+        verifiers=verifier_specs,
     )
     manifest = RunManifest(config=config, task_files={tasks: file_digest(tasks)} if tasks else {},
                            tools=tools)
@@ -133,14 +144,16 @@ async def evaluate(
             new = await _run_on_ray(
                 make_env, policy, policy_spec, dict(policy_args or {}), jobs, env_id,
                 concurrency=concurrency, store=store, max_steps=max_steps, on_episode=on_episode,
-                address=address, runtime_env=runtime_env,
+                address=address, runtime_env=runtime_env, verifier_specs=verifier_specs,
             )
         else:
             new = await run_many(
                 make_env, policy, jobs, concurrency=concurrency, store=store,
-                max_steps=max_steps, on_episode=on_episode,
+                max_steps=max_steps, on_episode=on_episode, verifiers=built,
             )
     finally:
+        for verifier in built.values():
+            await close_verifier(verifier)
         await release_shared()  # e.g. the browser the web envs shared
         aclose = getattr(policy, "aclose", None)
         if callable(aclose):
@@ -155,6 +168,7 @@ async def evaluate(
         "env_id": env_id,
         "policy": policy_spec,
         **summarize(episodes, k=k),
+        "verifiers": summarize_verdicts(episodes, list(verifier_specs)),
         "totals": totals(episodes, time.monotonic() - started),
         "run": manifest.model_dump(),
         "versions": current_versions().model_dump(),

@@ -29,6 +29,7 @@ from agentgym.core.errors import UserInputError
 from agentgym.core.types import Episode
 from agentgym.rollout.runner import EnvPool, Job, run_with_retries
 from agentgym.rollout.store import EpisodeStore
+from agentgym.rollout.verdicts import VerdictPanel, build_verifiers, close_verifier
 from agentgym.rollout.versions import current_versions
 
 #: the names of the worker actors start with this
@@ -54,11 +55,15 @@ class EpisodeWorker:
     """One Ray actor: episodes on its own event loop, envs reused as in `run_many`."""
 
     def __init__(self, make_env: Callable[[], Env], policy: Any, max_steps: int | None,
-                 retries: int):
+                 retries: int, verifier_specs: dict[str, dict[str, Any]] | None = None):
         self.make_env = make_env
         self.policy = policy() if isinstance(policy, PolicyFactory) else policy
         self.max_steps, self.retries = max_steps, retries
         self.pool = EnvPool(make_env)
+        # verifiers travel as specs and are built here: a judge's HTTP session or a PRM's model
+        # belongs to the worker's process, not the driver's
+        self.verifiers = build_verifiers(verifier_specs or {})
+        self.panel = VerdictPanel(self.verifiers)
 
     async def ready(self) -> str:
         """Builds the first env, so a worker that cannot (a module missing on its node) says so
@@ -69,7 +74,7 @@ class EpisodeWorker:
     async def run(self, task_id: str, sample: int, seed: int | None) -> str:
         episode = await run_with_retries(
             self.make_env, self.policy, Job(task_id, sample, seed), retries=self.retries,
-            max_steps=self.max_steps, pool=self.pool,
+            max_steps=self.max_steps, pool=self.pool, verifiers=self.panel,
         )
         return episode.model_dump_json()
 
@@ -77,6 +82,9 @@ class EpisodeWorker:
         from agentgym.core.shutdown import release_shared
 
         await self.pool.close()
+        await self.panel.aclose()
+        for verifier in self.verifiers.values():
+            await close_verifier(verifier)
         await release_shared()
         aclose = getattr(self.policy, "aclose", None)
         if callable(aclose):
@@ -148,11 +156,13 @@ async def run_many_ray(
     on_episode: Callable[[Episode], None] | None = None,
     workers: int | None = None,
     env_id: str = "",
+    verifier_specs: dict[str, dict[str, Any]] | None = None,
 ) -> list[Episode]:
     """Like `run_many`, on the Ray cluster this process is connected to (see `connect`).
 
     `policy` is a Policy that pickles, or a `PolicyFactory`. `workers` actors (default: one per
-    CPU in the cluster, at most `concurrency`) share the `concurrency` slots."""
+    CPU in the cluster, at most `concurrency`) share the `concurrency` slots. `verifier_specs`
+    (label -> spec) are built on each worker and score its episodes as `run_many`'s do."""
     ray = _ray()
     if not jobs:
         return []
@@ -166,7 +176,7 @@ async def run_many_ray(
         return actor_class.options(
             name=f"{WORKER_PREFIX}{os.getpid()}-{next(_worker_ids)}", num_cpus=min(1, cpus / n_workers),
             max_concurrency=slots, scheduling_strategy="SPREAD",
-        ).remote(make_env, policy, max_steps, retries)
+        ).remote(make_env, policy, max_steps, retries, dict(verifier_specs or {}))
 
     actors = [start_worker() for _ in range(n_workers)]
     in_flight: dict[asyncio.Future[Any], tuple[Job, int, int]] = {}
@@ -174,7 +184,7 @@ async def run_many_ray(
         try:
             await asyncio.gather(*(_await(a.ready.remote()) for a in actors))
         except ray.exceptions.RayError as e:
-            raise UserInputError(f"the Ray workers cannot build the env or the policy: {_cause(e)} "
+            raise UserInputError(f"the Ray workers cannot build the env, the policy or the verifiers: {_cause(e)} "
                                  "(every node needs the code: install it there or pass a "
                                  "runtime_env)") from None
         queue = deque((job, 0) for job in jobs)

@@ -16,7 +16,7 @@ import asyncio
 import copy
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from agentgym.core.env import Env
@@ -24,7 +24,9 @@ from agentgym.core.errors import InfraError, UserInputError
 from agentgym.core.types import Episode, Reward, Step
 from agentgym.policies.base import Policy, act, begin, is_privileged
 from agentgym.rollout.store import EpisodeStore
+from agentgym.rollout.verdicts import VerdictPanel, panel_of
 from agentgym.rollout.versions import current_versions
+from agentgym.verifiers.base import Verifier
 
 StepCallback = Callable[[Step], None]
 
@@ -45,8 +47,12 @@ async def run_episode(
     sample: int = 0,
     max_steps: int | None = None,
     on_step: StepCallback | None = None,
+    verifiers: Mapping[str, Verifier] | VerdictPanel | None = None,
 ) -> Episode:
-    """Run one episode to its end. Infrastructure errors propagate (the caller retries)."""
+    """Run one episode to its end. Infrastructure errors propagate (the caller retries).
+
+    When it has ended, `verifiers` (by label) and the verifier its task names add their verdicts
+    to the record (verdicts.py); the outcome stays the env's own."""
     if max_steps is not None:
         env.max_steps = max_steps
     task = env.tasks.get(task_id)
@@ -98,6 +104,12 @@ async def run_episode(
             episode.status = "truncated" if result.truncated else "ok"
             break
     episode.duration_s = time.perf_counter() - start
+    panel = panel_of(verifiers)
+    try:
+        await panel.score(episode, task, env)
+    finally:
+        if panel is not verifiers:
+            await panel.aclose()
     return episode
 
 
@@ -129,6 +141,7 @@ async def run_with_retries(
     max_steps: int | None = None,
     on_step: StepCallback | None = None,
     pool: EnvPool | None = None,
+    verifiers: Mapping[str, Verifier] | VerdictPanel | None = None,
 ) -> Episode:
     """One episode; retried in a fresh env on infrastructure errors, then recorded as such.
 
@@ -141,7 +154,7 @@ async def run_with_retries(
         try:
             episode = await run_episode(
                 env, policy, job.task_id, seed=job.seed, sample=job.sample,
-                max_steps=max_steps, on_step=on_step,
+                max_steps=max_steps, on_step=on_step, verifiers=verifiers,
             )
             clean = True
             return episode
@@ -177,15 +190,19 @@ async def run_many(
     max_steps: int | None = None,
     retries: int = 2,
     on_episode: Callable[[Episode], None] | None = None,
+    verifiers: Mapping[str, Verifier] | None = None,
 ) -> list[Episode]:
-    """Run `jobs` with at most `concurrency` at once; each episode is stored as soon as it ends."""
+    """Run `jobs` with at most `concurrency` at once; each episode is stored as soon as it ends.
+    `verifiers` (by label) score every episode besides the env (see `run_episode`)."""
     semaphore = asyncio.Semaphore(max(1, concurrency))
     pool = EnvPool(make_env)
+    panel = VerdictPanel(verifiers)  # task-named verifiers are built once for the whole run
 
     async def one(job: Job) -> Episode:
         async with semaphore:
             episode = await run_with_retries(
-                make_env, policy, job, retries=retries, max_steps=max_steps, pool=pool
+                make_env, policy, job, retries=retries, max_steps=max_steps, pool=pool,
+                verifiers=panel,
             )
         if store is not None:
             await store.write(episode)
@@ -197,3 +214,4 @@ async def run_many(
         return list(await asyncio.gather(*(one(job) for job in jobs)))
     finally:
         await pool.close()
+        await panel.aclose()

@@ -25,6 +25,9 @@ def builtin_specs() -> list[VerifierSpec]:
                      "wrote: fail on the base state, pass with its change", False),
         VerifierSpec("swe_regression", f"{_M}.swe_deployable:swe_regression", "the repo's tests "
                      "that passed before the change still pass", False),
+        # resolvable by name everywhere (a task's second opinion, calibrate), not only in MCPEnv
+        VerifierSpec("mcp_state", "agentgym.mcp.verify:StateMatch", "an MCP server's end state, "
+                     "read through a tool (mcp_state:TOOL), against the task's expected_state", True),
         VerifierSpec("hybrid", f"{_M}.compose:hybrid", "weighted mean of parts", None),
         VerifierSpec("first_decisive", f"{_M}.compose:first_decisive",
                      "first decisive verdict of a chain", None),

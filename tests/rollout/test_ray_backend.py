@@ -79,6 +79,19 @@ async def test_oracle_episodes_stream_back_resume_and_rerun_infra_errors(cluster
     assert all(abs(sum(s.reward for s in e.steps) - e.reward) < 1e-9 for e in kept if e.steps)
 
 
+async def test_extra_verifiers_are_built_on_the_workers_and_score_there(cluster, tmp_path):
+    results = await evaluate(ENV_ID, "oracle", tmp_path, n=2, concurrency=2, runner="ray",
+                             verifiers=["tooluse_rules", "execution"])
+    assert results["success_rate"] == 1.0 and results["n_episodes"] == 2
+    kept = records(tmp_path)
+    assert len(kept) == 2
+    for episode in kept:  # scored on the worker, with the env still live there
+        assert episode.verdicts["execution"] == episode.outcome
+        assert episode.verdicts["tooluse_rules"].source == "tooluse_rules"
+    assert results["verifiers"]["execution"]["agreement"]["accuracy"] == 1.0
+    assert results["verifiers"]["tooluse_rules"]["scored"] == 2
+
+
 def play_references(request):
     """The fake model plays each task's reference solution, found by the user's opening line."""
     by_prompt = {t.prompt: t for t in load_tasks()}
