@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast setup setup-all system lint bench clean
+.PHONY: demo test test-full test-fast setup setup-all system lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ demo: setup
 
 test: setup-all system
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# every shipped task in the sweeps (make test takes an even spread of them): ~10 more minutes
+test-full: setup-all system
+	AGENTGYM_FULL_SWEEP=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # the inner loop: no system set-up, no slow, Docker, browser or bubblewrap tests
 test-fast: setup-all
