@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError, UserInputError
-from agentgym.sandbox import cgroups
+from agentgym.sandbox import cgroups, mounts
 from agentgym.sandbox.base import (
     AGENT_UID,
     BASE_ENV,
@@ -36,7 +36,7 @@ from agentgym.sandbox.base import (
 )
 from agentgym.sandbox.images import RootImage, resolve
 from agentgym.sandbox.kills import as_agent_result, interrupted, killed_from_outside, limit_kill
-from agentgym.sandbox.layers import mount_overlay, new_id, overlay_works, run, runtime_root
+from agentgym.sandbox.layers import mount_overlay, new_id, overlay_works, runtime_root
 from agentgym.sandbox.process import RawResult, rlimit_setter, run_process
 from agentgym.sandbox.reads import WHOLE_OUTPUT_LIMIT, OutputTooLargeError
 from agentgym.sandbox.workspace import SavedState, WorkspaceFS
@@ -254,7 +254,7 @@ async def _view_of(image: RootImage, sandbox_dir: Path) -> RootImage:
 async def _remove_dir(sandbox_dir: Path) -> None:
     view = sandbox_dir / "image"
     if os.path.ismount(view):
-        await run("umount", "-l", str(view))
+        await mounts.unmount(view, lazy=True)
     if not os.path.ismount(view):  # never delete through a mount
         shutil.rmtree(sandbox_dir, ignore_errors=True)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError
+from agentgym.sandbox import mounts
 
 SQUASH_DEPTH = 32  # overlay gets slower with depth and the kernel stops at ~500 lowers
 _counter = itertools.count(1)
@@ -62,8 +63,8 @@ async def mount_overlay(lowers: list[Path], upper: Path | None, work: Path | Non
         if upper is not None:
             opts = f"lowerdir={':'.join(names[:-2])},upperdir={names[-2]},workdir={names[-1]}"
         else:
-            opts = f"ro,lowerdir={':'.join(names)}"
-        await run("mount", "-t", "overlay", "agentgym", "-o", opts, str(target), pass_fds=tuple(fds))
+            opts = f"lowerdir={':'.join(names)}"
+        await mounts.mount("overlay", target, opts, read_only=upper is None, pass_fds=tuple(fds))
     finally:
         for fd in fds:
             os.close(fd)
@@ -89,19 +90,16 @@ def _probe_overlay() -> bool:
         return False
     probe = Path(tempfile.mkdtemp(prefix="probe-", dir=runtime_root()))
     try:
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(probe)], capture_output=True).returncode:
+        if not mounts.mount_sync("tmpfs", probe, "size=1m"):
             return False
         for d in ("l", "u", "w", "m"):
             (probe / d).mkdir()
-        ok = subprocess.run(
-            ["mount", "-t", "overlay", "overlay", "-o", "lowerdir=l,upperdir=u,workdir=w", "m"],
-            cwd=probe, capture_output=True,
-        ).returncode == 0
+        ok = mounts.mount_sync("overlay", probe / "m", f"lowerdir={probe}/l,upperdir={probe}/u,workdir={probe}/w")
         if ok:
-            subprocess.run(["umount", str(probe / "m")], capture_output=True)
+            mounts.unmount_sync(probe / "m")
         return ok
     finally:
-        subprocess.run(["umount", "-l", str(probe)], capture_output=True)
+        mounts.unmount_sync(probe, lazy=True)
         shutil.rmtree(probe, ignore_errors=True)
 
 
@@ -117,7 +115,7 @@ class Volume:
         path = runtime_root() / f"vol-{new_id()}"
         path.mkdir()
         if can_mount():
-            await run("mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=0755", "agentgym", str(path))
+            await mounts.mount("tmpfs", path, f"size={disk_mb}m,mode=0755")
         (path / "layers").mkdir()
         (path / "owner").write_text(str(os.getpid()))
         return cls(path)
@@ -129,7 +127,7 @@ class Volume:
         self.refs -= 1
         if self.refs <= 0:
             if os.path.ismount(self.path):
-                await run("umount", "-l", str(self.path))
+                await mounts.unmount(self.path, lazy=True)
             shutil.rmtree(self.path, ignore_errors=True)
 
 

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError
+from agentgym.sandbox import mounts
 from agentgym.sandbox.layers import (
     SQUASH_DEPTH,
     Layer,
@@ -85,10 +86,7 @@ class WorkspaceFS:
 
     async def unmount(self) -> None:
         if self.mounted and self.overlay and os.path.ismount(self.merged):
-            try:
-                await run("umount", str(self.merged))
-            except SandboxError:  # something still holds it: detach now, it goes when released
-                await run("umount", "-l", str(self.merged))
+            await mounts.unmount(self.merged)
         self.mounted = False
 
     def alive(self) -> bool:
