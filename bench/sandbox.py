@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -89,6 +90,12 @@ async def fork_rows(tmp: Path, ws: Path, n: int, docker_too: bool) -> None:
         if backend == "bwrap":
             row(f"fork (bwrap), {label}", fork_t, cp_t, "cp -a", 20)
             row("  same, clean-up inside both", fork_close_t, cp_t + _rm_time(ws, copies, n), "cp -a; rm -rf", 20)
+            os.environ["AGENTGYM_MOUNT_SYSCALLS"] = "0"  # the fallback: a mount(8) process a mount
+            try:
+                fallback_t, _ = await _fork_times(backend, ws, n)
+            finally:
+                del os.environ["AGENTGYM_MOUNT_SYSCALLS"]
+            row("  same, mounting by mount(8)", fallback_t, cp_t, "cp -a", 20)
         else:  # a docker fork starts a container: its peer copies and starts one too
             peer = _cp_and_run_time(ws, copies, max(2, n // 3))
             row(f"fork (docker), {label}", fork_t, peer, "cp -a; docker run -d", 1)

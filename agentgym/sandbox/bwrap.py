@@ -184,8 +184,9 @@ class BwrapSandbox(Sandbox):
         for d in self.cgroup.dirs:
             for child in list(d.glob("e*")):
                 cgroups.kill_all(child)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), 10)
+        if not self._idle.is_set():  # wait_for makes a task: only when something runs
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), 10)
 
     async def fork(self) -> BwrapSandbox:
         self._check_open()

@@ -126,7 +126,8 @@ class WorkspaceFS:
         else:
             child = WorkspaceFS(child_dir, volume, Stack([]), self.owner)
             await asyncio.to_thread(copy_tree, self.merged, child.merged)
-        await asyncio.to_thread(copy_tree, self.tmp, child.tmp)
+        if not is_empty(self.tmp):  # usually empty: no thread hop then
+            await asyncio.to_thread(copy_tree, self.tmp, child.tmp)
         if mount_child:
             await child.mount()
         return child
