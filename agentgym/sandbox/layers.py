@@ -126,9 +126,15 @@ class Volume:
     async def decref(self) -> None:
         self.refs -= 1
         if self.refs <= 0:
-            if os.path.ismount(self.path):
+            if os.path.ismount(self.path):  # the tmpfs goes with everything on it
                 await mounts.unmount(self.path, lazy=True)
-            shutil.rmtree(self.path, ignore_errors=True)
+                shutil.rmtree(self.path, ignore_errors=True)  # the empty mount point
+            else:
+                await asyncio.to_thread(shutil.rmtree, self.path, True)
+
+    def last_holder(self) -> bool:
+        """Whether the next `decref` removes the volume (so deleting what is on it first is waste)."""
+        return self.refs <= 1
 
 
 @dataclass(eq=False)
@@ -145,7 +151,8 @@ class Layer:
     async def decref(self) -> None:
         self.refs -= 1
         if self.refs <= 0 and self.volume is not None:
-            await asyncio.to_thread(shutil.rmtree, self.path, True)
+            if not self.volume.last_holder():
+                await asyncio.to_thread(shutil.rmtree, self.path, True)
             await self.volume.decref()
 
 

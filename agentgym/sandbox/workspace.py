@@ -170,11 +170,12 @@ class WorkspaceFS:
 
     async def close(self) -> None:
         await self.unmount()
-        for p in (self.upper, self.work, self.tmp):
-            await asyncio.to_thread(shutil.rmtree, p, True)
-        if not self.overlay and self.merged.parent == self.volume.path:
-            await asyncio.to_thread(shutil.rmtree, self.merged, True)
         await self.stack.release()
+        if not self.volume.last_holder():  # layers others use stay on it: delete only ours
+            mine = [self.upper, self.work, self.tmp]
+            if not self.overlay and self.merged.parent == self.volume.path:
+                mine.append(self.merged)
+            await asyncio.to_thread(_remove_all, mine)
         await self.volume.decref()
 
 
@@ -196,6 +197,11 @@ async def _base_layer(source: Path | None, owner: int) -> Layer:
         os.chown(dest, owner, owner)
     base.incref()
     return Layer(dest, base)
+
+
+def _remove_all(paths: list[Path]) -> None:
+    for p in paths:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _replace(src: Path, dst: Path) -> None:

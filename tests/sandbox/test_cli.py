@@ -10,8 +10,8 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from agentgym.sandbox.cli import cleanup, sandbox_app
-from agentgym.sandbox.layers import runtime_root
+from agentgym.sandbox.cli import checks, cleanup, sandbox_app
+from agentgym.sandbox.layers import overlay_works, runtime_root
 
 pytestmark = pytest.mark.bwrap
 
@@ -20,6 +20,19 @@ def test_doctor_reports_each_backend():
     result = CliRunner().invoke(sandbox_app, ["doctor"])
     assert "bwrap backend" in result.output and "docker backend" in result.output
     assert "fork/snapshot" in result.output
+
+
+def test_doctor_says_how_forks_mount(monkeypatch):
+    def fork_detail() -> str:
+        return next(c.detail for c in checks() if c.name == "fork/snapshot")
+
+    if not overlay_works():
+        assert "copy fallback" in fork_detail()
+        return
+    monkeypatch.delenv("AGENTGYM_MOUNT_SYSCALLS", raising=False)
+    assert "(mounts by syscall)" in fork_detail()
+    monkeypatch.setenv("AGENTGYM_MOUNT_SYSCALLS", "0")
+    assert "(mounts by mount(8))" in fork_detail()
 
 
 def test_cleanup_removes_what_a_killed_process_left(tmp_path):
