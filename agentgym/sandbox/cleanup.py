@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 from pathlib import Path
 
-from agentgym.sandbox import cgroups
+from agentgym.sandbox import cgroups, mounts
 from agentgym.sandbox.layers import runtime_root
 
 _PREFIXES = ("sbx-", "vol-", "base-", "probe-")
@@ -65,7 +64,7 @@ def cleanup() -> list[str]:
     for d in sorted(stale, key=lambda p: not p.name.startswith("sbx-")):  # sandboxes before volumes
         for target in _mounts_under(d):
             for _ in range(8):  # a mount point can have several mounts stacked on it
-                if subprocess.run(["umount", "-l", target], capture_output=True).returncode:
+                if not mounts.unmount_sync(Path(target), lazy=True):
                     break
             removed.append(f"mount {target}")
         shutil.rmtree(d, ignore_errors=True)
