@@ -21,13 +21,14 @@ import itertools
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError
-from agentgym.sandbox import mounts
+from agentgym.sandbox import mounts, treecopy
 
 SQUASH_DEPTH = 32  # overlay gets slower with depth and the kernel stops at ~500 lowers
 _counter = itertools.count(1)
@@ -185,35 +186,63 @@ def is_empty(path: Path) -> bool:
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    """cp -a (keeps owners, modes, xattrs and overlay whiteouts)."""
+    """cp -a (keeps owners, modes, xattrs and overlay whiteouts): in-process for a small tree,
+    by a `cp` process for a large one."""
     dst.mkdir(parents=True, exist_ok=True)
     if is_empty(src):
+        return
+    if treecopy.is_small(src):
+        try:
+            treecopy.copy_tree(src, dst)
+        except OSError as exc:
+            raise SandboxError(f"copying {src} failed: {exc}") from exc
         return
     res = subprocess.run(["cp", "-a", "--reflink=auto", f"{src}/.", str(dst)], capture_output=True)
     if res.returncode:
         raise SandboxError(f"copying {src} failed: {res.stderr.decode(errors='replace').strip()}")
 
 
+async def copy_tree_soon(src: Path, dst: Path) -> None:
+    """`copy_tree`, in a thread unless the tree is small (a thread hop would cost more)."""
+    if is_empty(src) or treecopy.is_small(src):
+        copy_tree(src, dst)
+    else:
+        await asyncio.to_thread(copy_tree, src, dst)
+
+
 def squash(layers: list[Layer], dest: Path) -> None:
     """Merge layers (top first) into `dest`, keeping whiteouts so they still hide what is below."""
     dest.mkdir(parents=True, exist_ok=True)
     for layer in reversed(layers):
-        for dirpath, dirnames, filenames in os.walk(layer.path):
-            rel = Path(dirpath).relative_to(layer.path)
-            target_dir = dest / rel
-            if rel != Path(".") and _is_opaque(Path(dirpath)) and target_dir.exists():
-                _remove(target_dir)
-            if not target_dir.is_dir() or target_dir.is_symlink():
-                if target_dir.exists() or target_dir.is_symlink():
-                    _remove(target_dir)
-                target_dir.mkdir()
-            shutil.copystat(dirpath, target_dir, follow_symlinks=False)
-            _copy_xattrs(Path(dirpath), target_dir)
-            for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
-                src, dst = Path(dirpath) / name, target_dir / name
-                if dst.exists() or dst.is_symlink():
-                    _remove(dst)
-                subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+        root = os.fspath(layer.path)
+        _merge_dir(root, os.fspath(dest), {})
+        treecopy.copy_meta(root, os.fspath(dest), os.lstat(root))
+
+
+def _merge_dir(src: str, dst: str, links: treecopy.Links) -> None:
+    """Lay directory `src` over `dst`: its entries replace theirs, its directories merge with
+    theirs unless opaque (then they replace them too)."""
+    with os.scandir(src) as it:
+        entries = list(it)
+    for entry in entries:
+        target = os.path.join(dst, entry.name)
+        st = entry.stat(follow_symlinks=False)
+        try:
+            old = os.lstat(target)
+        except FileNotFoundError:
+            old = None
+        if stat.S_ISDIR(st.st_mode):
+            if old is not None and (not stat.S_ISDIR(old.st_mode) or _is_opaque(Path(entry.path))):
+                _remove(Path(target))
+                old = None
+            if old is None:
+                os.mkdir(target, 0o700)
+            _merge_dir(entry.path, target, links)
+            treecopy.copy_meta(entry.path, target, st)
+        else:
+            if old is not None:
+                _remove(Path(target))
+            treecopy.copy_node(entry.path, target, st, links)
 
 
 def _is_opaque(path: Path) -> bool:
@@ -221,14 +250,6 @@ def _is_opaque(path: Path) -> bool:
         return os.getxattr(path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
     except OSError:
         return False
-
-
-def _copy_xattrs(src: Path, dst: Path) -> None:
-    try:
-        for name in os.listxattr(src, follow_symlinks=False):
-            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False), follow_symlinks=False)
-    except OSError:
-        pass
 
 
 def _remove(path: Path) -> None:

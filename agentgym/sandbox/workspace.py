@@ -20,6 +20,7 @@ from agentgym.sandbox.layers import (
     Stack,
     Volume,
     copy_tree,
+    copy_tree_soon,
     is_empty,
     layer_on,
     mount_overlay,
@@ -126,15 +127,14 @@ class WorkspaceFS:
         else:
             child = WorkspaceFS(child_dir, volume, Stack([]), self.owner)
             await asyncio.to_thread(copy_tree, self.merged, child.merged)
-        if not is_empty(self.tmp):  # usually empty: no thread hop then
-            await asyncio.to_thread(copy_tree, self.tmp, child.tmp)
+        await copy_tree_soon(self.tmp, child.tmp)
         if mount_child:
             await child.mount()
         return child
 
     async def save(self) -> SavedState:
         tmp_copy = self.volume.path / f"snap-tmp-{next(_n)}"
-        await asyncio.to_thread(copy_tree, self.tmp, tmp_copy)
+        await copy_tree_soon(self.tmp, tmp_copy)
         if not self.overlay:
             copy = self.volume.path / f"snap-ws-{next(_n)}"
             await asyncio.to_thread(copy_tree, self.merged, copy)
