@@ -48,7 +48,7 @@ _refused = False  # set once the kernel refused a call: later mounts go straight
 
 
 def method() -> str:
-    """ "syscall" or "mount(8)": how this process mounts now."""
+    """How this process mounts now: "syscall" or "mount(8)"."""
     if _libc is None or _refused or os.environ.get("AGENTGYM_MOUNT_SYSCALLS", "1") == "0":
         return "mount(8)"
     return "syscall"
