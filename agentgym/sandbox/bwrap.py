@@ -36,7 +36,7 @@ from agentgym.sandbox.base import (
 )
 from agentgym.sandbox.images import RootImage, resolve
 from agentgym.sandbox.kills import as_agent_result, interrupted, killed_from_outside, limit_kill
-from agentgym.sandbox.layers import mount_overlay, new_id, overlay_works, runtime_root
+from agentgym.sandbox.layers import mount_overlay, new_id, overlay_works, sandbox_root
 from agentgym.sandbox.process import RawResult, rlimit_setter, run_process
 from agentgym.sandbox.reads import WHOLE_OUTPUT_LIMIT, OutputTooLargeError
 from agentgym.sandbox.workspace import SavedState, WorkspaceFS
@@ -234,7 +234,7 @@ class BwrapSandbox(Sandbox):
 
 
 def _make_dir(sandbox_id: str) -> Path:
-    d = runtime_root() / f"sbx-{sandbox_id}"
+    d = sandbox_root() / f"sbx-{sandbox_id}"
     d.mkdir()
     (d / "owner").write_text(str(os.getpid()))
     return d

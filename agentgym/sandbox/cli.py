@@ -13,7 +13,7 @@ from rich.table import Table
 from agentgym.sandbox import cgroups, mounts
 from agentgym.sandbox.cleanup import cleanup
 from agentgym.sandbox.images import images_dir
-from agentgym.sandbox.layers import overlay_works, runtime_root
+from agentgym.sandbox.layers import overlay_works, runtime_root, sandbox_root
 
 sandbox_app = typer.Typer(help="Sandboxes: check what works on this machine.", no_args_is_help=True)
 __all__ = ["sandbox_app", "cleanup", "checks"]
@@ -58,7 +58,9 @@ def checks() -> list[Check]:
     except ImportError:
         why = "the docker package is missing (pip install agentgym[docker])"
     out.append(Check("docker backend", why is None, why or "engine answers, base image runs"))
-    out.append(Check("runtime dir", True, str(runtime_root())))
+    sandboxes = sandbox_root()
+    out.append(Check("runtime dir", True, str(runtime_root()) + (f" (sandboxes: {sandboxes}, a tmpfs)"
+                                                                 if sandboxes != runtime_root() else "")))
     return out
 
 

@@ -14,7 +14,7 @@ from agentgym.core.errors import SandboxError, UserInputError
 from agentgym.sandbox import mounts
 from agentgym.sandbox.base import WORKSPACE, Limits
 from agentgym.sandbox.cgroups import ROOT, oom_kill_count
-from agentgym.sandbox.layers import runtime_root
+from agentgym.sandbox.layers import sandbox_root
 from agentgym.sandbox.output import CappedBuffer, WholeBuffer
 from agentgym.sandbox.workspace import WorkspaceFS
 
@@ -136,7 +136,7 @@ async def make_dir(sandbox_id: str, disk_mb: int) -> Path:
     `share/` is a tmpfs of its own (not a bind of a host directory), so the container's mount
     table names no host path.
     """
-    d = runtime_root() / f"sbx-{sandbox_id}"
+    d = sandbox_root() / f"sbx-{sandbox_id}"
     share = d / "share"
     share.mkdir(parents=True)
     (d / "owner").write_text(str(os.getpid()))

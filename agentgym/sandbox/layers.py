@@ -1,6 +1,6 @@
 """Workspace storage: overlayfs layers on per-sandbox tmpfs volumes, or plain copies.
 
-Layout under `runtime_root()` (all names start with the labels `cleanup` looks for):
+Layout under `sandbox_root()` (all names start with the labels `cleanup` looks for):
 
     vol-<id>/              a tmpfs of `disk_mb` (the disk quota), mounted once per volume
         layers/<n>/        frozen layers (read-only lowers of one or more sandboxes)
@@ -8,6 +8,10 @@ Layout under `runtime_root()` (all names start with the labels `cleanup` looks f
         tmp-<n>/           that sandbox's /tmp (copied on fork; usually small)
     sbx-<id>/ws            the merged workspace that is bound at /workspace
     sbx-<id>/owner         pid of the process that owns it (cleanup skips live owners)
+
+and under `runtime_root()` itself (on disk): base-<id>/layer, a workspace copied for a
+non-root owner. `sandbox_root()` stays mounted once made (it holds only directories and
+owner files).
 
 A fork unmounts the parent, renames its upper into `layers/` (O(1)), and mounts the parent
 and the child again on fresh uppers over the same lowers: its cost does not grow with the
@@ -17,6 +21,7 @@ workspace. Layers are reference-counted within this process and deleted when unu
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import os
 import secrets
@@ -38,6 +43,31 @@ def runtime_root() -> Path:
     root = Path(os.environ.get("AGENTGYM_RUNTIME") or Path(tempfile.gettempdir()) / f"agentgym-{os.geteuid()}")
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     return root
+
+
+_fast_roots: set[Path] = set()
+
+
+def sandbox_root() -> Path:
+    """Where sandbox, volume and probe directories go: `runtime_root()/fast`, a small tmpfs
+    mounted once per machine (under a lock: other processes share it), when we can mount.
+
+    Those directories hold only mount points and owner files; on a disk, making and removing
+    them waits on the journal when the machine is busy (a fork plus close measured 16-21 ms
+    with them on ext4, 5-7.5 ms on tmpfs). Base copies of workspaces stay on the disk."""
+    root = runtime_root()
+    fast = root / "fast"
+    if fast in _fast_roots:
+        return fast
+    if not can_mount():
+        return root
+    fast.mkdir(mode=0o700, exist_ok=True)
+    with open(root / "fast.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.ismount(fast) and not mounts.mount_sync("tmpfs", fast, "size=64m,mode=0700"):
+            return root
+    _fast_roots.add(fast)
+    return fast
 
 
 def new_id() -> str:
@@ -89,7 +119,7 @@ def overlay_works() -> bool:
 def _probe_overlay() -> bool:
     if not can_mount() or os.environ.get("AGENTGYM_NO_OVERLAY"):
         return False
-    probe = Path(tempfile.mkdtemp(prefix="probe-", dir=runtime_root()))
+    probe = Path(tempfile.mkdtemp(prefix="probe-", dir=sandbox_root()))
     try:
         if not mounts.mount_sync("tmpfs", probe, "size=1m"):
             return False
@@ -113,7 +143,7 @@ class Volume:
 
     @classmethod
     async def create(cls, disk_mb: int) -> Volume:
-        path = runtime_root() / f"vol-{new_id()}"
+        path = sandbox_root() / f"vol-{new_id()}"
         path.mkdir()
         if can_mount():
             await mounts.mount("tmpfs", path, f"size={disk_mb}m,mode=0755")

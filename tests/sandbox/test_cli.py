@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentgym.sandbox.cli import checks, cleanup, sandbox_app
-from agentgym.sandbox.layers import overlay_works, runtime_root
+from agentgym.sandbox.layers import overlay_works, sandbox_root
 
 pytestmark = pytest.mark.bwrap
 
@@ -42,8 +42,8 @@ def test_cleanup_removes_what_a_killed_process_left(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     sandbox_id = out.stdout.strip()
-    assert (runtime_root() / f"sbx-{sandbox_id}").exists()
+    assert (sandbox_root() / f"sbx-{sandbox_id}").exists()
     removed = cleanup()
     assert any(sandbox_id in item for item in removed)
-    assert not (runtime_root() / f"sbx-{sandbox_id}").exists()
+    assert not (sandbox_root() / f"sbx-{sandbox_id}").exists()
     assert not any(sandbox_id in line for line in open("/proc/self/mounts"))

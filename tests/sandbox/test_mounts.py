@@ -16,7 +16,7 @@ import pytest
 
 from agentgym.core.errors import SandboxError
 from agentgym.sandbox import create, mounts
-from agentgym.sandbox.layers import SQUASH_DEPTH, can_mount
+from agentgym.sandbox.layers import SQUASH_DEPTH, can_mount, sandbox_root
 
 from .conftest import limits, need, need_backend
 
@@ -78,6 +78,8 @@ async def test_fork_isolates_parent_and_child_by_either_mount_path(method, mount
             workspace / "pkg" / "mod.py"
         ).read_text() == "X = 1\n"  # the source is never written
         dirs = [parent.dir, grandchild.dir, parent.fs.volume.path, grandchild.fs.volume.path]
+        assert {d.parent for d in dirs} == {sandbox_root()}
+        assert os.path.ismount(sandbox_root())  # a tmpfs: no disk journal on the fork's path
     finally:
         for sb in (grandchild, child, parent):
             if sb is not None:
