@@ -3,6 +3,8 @@
     .venv/bin/python bench/sandbox.py [--quick] [--fork]
 
 Needs root, bubblewrap, a Docker engine and the base image (scripts/setup_sandbox.sh).
+`--fork` prints only the fork rows: a fork alone against `cp -a` alone (warm cache, source-sized
+files, clean-up outside both timings), then both with their clean-up inside.
 """
 
 from __future__ import annotations
