@@ -46,6 +46,7 @@ def runtime_root() -> Path:
 
 
 _fast_roots: set[Path] = set()
+_fast_failed: set[Path] = set()
 
 
 def sandbox_root() -> Path:
@@ -59,12 +60,13 @@ def sandbox_root() -> Path:
     fast = root / "fast"
     if fast in _fast_roots:
         return fast
-    if not can_mount():
+    if not can_mount() or root in _fast_failed:
         return root
     fast.mkdir(mode=0o700, exist_ok=True)
     with open(root / "fast.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.ismount(fast) and not mounts.mount_sync("tmpfs", fast, "size=64m,mode=0700"):
+            _fast_failed.add(root)  # not again for every sandbox
             return root
     _fast_roots.add(fast)
     return fast
