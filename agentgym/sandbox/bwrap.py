@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError, UserInputError
-from agentgym.sandbox import cgroups
+from agentgym.sandbox import cgroups, mounts
 from agentgym.sandbox.base import (
     AGENT_UID,
     BASE_ENV,
@@ -36,7 +36,7 @@ from agentgym.sandbox.base import (
 )
 from agentgym.sandbox.images import RootImage, resolve
 from agentgym.sandbox.kills import as_agent_result, interrupted, killed_from_outside, limit_kill
-from agentgym.sandbox.layers import mount_overlay, new_id, overlay_works, run, runtime_root
+from agentgym.sandbox.layers import mount_overlay, new_id, overlay_works, sandbox_root
 from agentgym.sandbox.process import RawResult, rlimit_setter, run_process
 from agentgym.sandbox.reads import WHOLE_OUTPUT_LIMIT, OutputTooLargeError
 from agentgym.sandbox.workspace import SavedState, WorkspaceFS
@@ -184,8 +184,9 @@ class BwrapSandbox(Sandbox):
         for d in self.cgroup.dirs:
             for child in list(d.glob("e*")):
                 cgroups.kill_all(child)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), 10)
+        if not self._idle.is_set():  # wait_for makes a task: only when something runs
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), 10)
 
     async def fork(self) -> BwrapSandbox:
         self._check_open()
@@ -233,7 +234,7 @@ class BwrapSandbox(Sandbox):
 
 
 def _make_dir(sandbox_id: str) -> Path:
-    d = runtime_root() / f"sbx-{sandbox_id}"
+    d = sandbox_root() / f"sbx-{sandbox_id}"
     d.mkdir()
     (d / "owner").write_text(str(os.getpid()))
     return d
@@ -254,7 +255,7 @@ async def _view_of(image: RootImage, sandbox_dir: Path) -> RootImage:
 async def _remove_dir(sandbox_dir: Path) -> None:
     view = sandbox_dir / "image"
     if os.path.ismount(view):
-        await run("umount", "-l", str(view))
+        await mounts.unmount(view, lazy=True)
     if not os.path.ismount(view):  # never delete through a mount
         shutil.rmtree(sandbox_dir, ignore_errors=True)
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 from pathlib import Path
 
-from agentgym.sandbox import cgroups
-from agentgym.sandbox.layers import runtime_root
+from agentgym.sandbox import cgroups, mounts
+from agentgym.sandbox.layers import runtime_root, sandbox_root
 
 _PREFIXES = ("sbx-", "vol-", "base-", "probe-")
 
@@ -48,14 +47,18 @@ def _mounts_under(d: Path) -> list[str]:
 
 
 def stale_dirs() -> list[Path]:
-    root = runtime_root()
-    return [d for d in sorted(root.iterdir()) if d.name.startswith(_PREFIXES) and not _owner_alive(d)]
+    return [d for root in _roots() for d in sorted(root.iterdir())
+            if d.name.startswith(_PREFIXES) and not _owner_alive(d)]
+
+
+def _roots() -> list[Path]:
+    return sorted({runtime_root(), sandbox_root()})
 
 
 def cleanup() -> list[str]:
     """Remove leftovers of sandboxes whose process is gone; return what was removed."""
     removed: list[str] = []
-    live_ids = {d.name[4:] for d in runtime_root().glob("sbx-*") if _owner_alive(d)}
+    live_ids = {d.name[4:] for root in _roots() for d in root.glob("sbx-*") if _owner_alive(d)}
     for group in cgroups.leftover_groups():
         if group.name not in live_ids:
             cgroups.remove_tree(group)
@@ -65,7 +68,7 @@ def cleanup() -> list[str]:
     for d in sorted(stale, key=lambda p: not p.name.startswith("sbx-")):  # sandboxes before volumes
         for target in _mounts_under(d):
             for _ in range(8):  # a mount point can have several mounts stacked on it
-                if subprocess.run(["umount", "-l", target], capture_output=True).returncode:
+                if not mounts.unmount_sync(Path(target), lazy=True):
                     break
             removed.append(f"mount {target}")
         shutil.rmtree(d, ignore_errors=True)

@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentgym.sandbox import cgroups
+from agentgym.sandbox import cgroups, mounts
 from agentgym.sandbox.cleanup import cleanup
 from agentgym.sandbox.images import images_dir
-from agentgym.sandbox.layers import overlay_works, runtime_root
+from agentgym.sandbox.layers import overlay_works, runtime_root, sandbox_root
 
 sandbox_app = typer.Typer(help="Sandboxes: check what works on this machine.", no_args_is_help=True)
 __all__ = ["sandbox_app", "cleanup", "checks"]
@@ -44,8 +44,8 @@ def checks() -> list[Check]:
     why = "not installed (apt-get install bubblewrap)" if not bwrap else asyncio.run(_try_backend("bwrap"))
     out.append(Check("bwrap backend", why is None, why or f"{bwrap} works"))
     overlay = overlay_works()
-    out.append(Check("fork/snapshot", True, "overlayfs layers: O(1) in workspace size" if overlay
-                     else "copy fallback (no overlayfs/root here): fork costs O(workspace)"))
+    out.append(Check("fork/snapshot", True, f"overlayfs layers (mounts by {mounts.method()}): O(1) in workspace size"
+                     if overlay else "copy fallback (no overlayfs/root here): fork costs O(workspace)"))
     roots = cgroups.controller_roots()
     out.append(Check("memory/pids limits", bool(roots), f"cgroups ({', '.join(sorted(roots))})" if roots
                      else "no writable cgroups: memory via RLIMIT_AS, processes via RLIMIT_NPROC"))
@@ -58,7 +58,9 @@ def checks() -> list[Check]:
     except ImportError:
         why = "the docker package is missing (pip install agentgym[docker])"
     out.append(Check("docker backend", why is None, why or "engine answers, base image runs"))
-    out.append(Check("runtime dir", True, str(runtime_root())))
+    sandboxes = sandbox_root()
+    out.append(Check("runtime dir", True, str(runtime_root()) + (f" (sandboxes: {sandboxes}, a tmpfs)"
+                                                                 if sandboxes != runtime_root() else "")))
     return out
 
 

@@ -40,6 +40,7 @@ from agentgym.sandbox.reads import WHOLE_OUTPUT_LIMIT, OutputTooLargeError
 from agentgym.sandbox.workspace import SavedState, WorkspaceFS
 
 DEFAULT_IMAGE = engine.DEFAULT_IMAGE
+_PF_EXITING = 0x4  # linux/sched.h: the task is in do_exit
 client = engine.client
 
 
@@ -228,7 +229,10 @@ class DockerSandbox(Sandbox):
             stat = Path(f"/proc/{state.get('Pid')}/stat").read_text()
         except OSError:
             return False
-        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        fields = stat.rsplit(")", 1)[1].split()  # state, ppid, pgrp, session, tty, tpgid, flags
+        # an init that took SIGKILL is exiting (PF_EXITING) before it is a zombie, and its
+        # commands die before the engine says the container stopped: that is not alive
+        return fields[0] not in ("Z", "X") and not int(fields[6]) & _PF_EXITING
 
     def _watch_memory(self) -> None:
         """Find the container's oom_kill counter (read on the host when the engine is local)."""

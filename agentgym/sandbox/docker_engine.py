@@ -11,9 +11,10 @@ import struct
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError, UserInputError
+from agentgym.sandbox import mounts
 from agentgym.sandbox.base import WORKSPACE, Limits
 from agentgym.sandbox.cgroups import ROOT, oom_kill_count
-from agentgym.sandbox.layers import run, runtime_root
+from agentgym.sandbox.layers import sandbox_root
 from agentgym.sandbox.output import CappedBuffer, WholeBuffer
 from agentgym.sandbox.workspace import WorkspaceFS
 
@@ -135,13 +136,12 @@ async def make_dir(sandbox_id: str, disk_mb: int) -> Path:
     `share/` is a tmpfs of its own (not a bind of a host directory), so the container's mount
     table names no host path.
     """
-    d = runtime_root() / f"sbx-{sandbox_id}"
+    d = sandbox_root() / f"sbx-{sandbox_id}"
     share = d / "share"
     share.mkdir(parents=True)
     (d / "owner").write_text(str(os.getpid()))
-    await run("mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=0755", "agentgym", str(share))
-    await run("mount", "--make-private", str(share))
-    await run("mount", "--make-shared", str(share))
+    await mounts.mount("tmpfs", share, f"size={disk_mb}m,mode=0755")
+    await mounts.make_shared(share)
     return d
 
 
@@ -151,7 +151,7 @@ async def remove_dir(d: Path) -> None:
         with open("/proc/self/mounts") as f:
             if not any(line.split()[1] == share for line in f):
                 break
-        await run("umount", "-l", share)
+        await mounts.unmount(Path(share), lazy=True)
     shutil.rmtree(d, ignore_errors=True)
 
 

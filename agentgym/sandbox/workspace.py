@@ -13,12 +13,14 @@ import shutil
 from pathlib import Path
 
 from agentgym.core.errors import SandboxError
+from agentgym.sandbox import mounts
 from agentgym.sandbox.layers import (
     SQUASH_DEPTH,
     Layer,
     Stack,
     Volume,
     copy_tree,
+    copy_tree_soon,
     is_empty,
     layer_on,
     mount_overlay,
@@ -85,10 +87,7 @@ class WorkspaceFS:
 
     async def unmount(self) -> None:
         if self.mounted and self.overlay and os.path.ismount(self.merged):
-            try:
-                await run("umount", str(self.merged))
-            except SandboxError:  # something still holds it: detach now, it goes when released
-                await run("umount", "-l", str(self.merged))
+            await mounts.unmount(self.merged)
         self.mounted = False
 
     def alive(self) -> bool:
@@ -128,14 +127,14 @@ class WorkspaceFS:
         else:
             child = WorkspaceFS(child_dir, volume, Stack([]), self.owner)
             await asyncio.to_thread(copy_tree, self.merged, child.merged)
-        await asyncio.to_thread(copy_tree, self.tmp, child.tmp)
+        await copy_tree_soon(self.tmp, child.tmp)
         if mount_child:
             await child.mount()
         return child
 
     async def save(self) -> SavedState:
         tmp_copy = self.volume.path / f"snap-tmp-{next(_n)}"
-        await asyncio.to_thread(copy_tree, self.tmp, tmp_copy)
+        await copy_tree_soon(self.tmp, tmp_copy)
         if not self.overlay:
             copy = self.volume.path / f"snap-ws-{next(_n)}"
             await asyncio.to_thread(copy_tree, self.merged, copy)
@@ -171,11 +170,12 @@ class WorkspaceFS:
 
     async def close(self) -> None:
         await self.unmount()
-        for p in (self.upper, self.work, self.tmp):
-            await asyncio.to_thread(shutil.rmtree, p, True)
-        if not self.overlay and self.merged.parent == self.volume.path:
-            await asyncio.to_thread(shutil.rmtree, self.merged, True)
         await self.stack.release()
+        if not self.volume.last_holder():  # layers others use stay on it: delete only ours
+            mine = [self.upper, self.work, self.tmp]
+            if not self.overlay and self.merged.parent == self.volume.path:
+                mine.append(self.merged)
+            await asyncio.to_thread(_remove_all, mine)
         await self.volume.decref()
 
 
@@ -197,6 +197,11 @@ async def _base_layer(source: Path | None, owner: int) -> Layer:
         os.chown(dest, owner, owner)
     base.incref()
     return Layer(dest, base)
+
+
+def _remove_all(paths: list[Path]) -> None:
+    for p in paths:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _replace(src: Path, dst: Path) -> None:

@@ -10,8 +10,8 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from agentgym.sandbox.cli import cleanup, sandbox_app
-from agentgym.sandbox.layers import runtime_root
+from agentgym.sandbox.cli import checks, cleanup, sandbox_app
+from agentgym.sandbox.layers import overlay_works, sandbox_root
 
 pytestmark = pytest.mark.bwrap
 
@@ -20,6 +20,13 @@ def test_doctor_reports_each_backend():
     result = CliRunner().invoke(sandbox_app, ["doctor"])
     assert "bwrap backend" in result.output and "docker backend" in result.output
     assert "fork/snapshot" in result.output
+
+
+def test_doctor_says_how_forks_mount(monkeypatch):
+    """(The system-call default is asserted by test_mounts.py; one doctor run costs seconds.)"""
+    monkeypatch.setenv("AGENTGYM_MOUNT_SYSCALLS", "0")
+    detail = next(c.detail for c in checks() if c.name == "fork/snapshot")
+    assert ("(mounts by mount(8))" if overlay_works() else "copy fallback") in detail
 
 
 def test_cleanup_removes_what_a_killed_process_left(tmp_path):
@@ -35,8 +42,8 @@ def test_cleanup_removes_what_a_killed_process_left(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     sandbox_id = out.stdout.strip()
-    assert (runtime_root() / f"sbx-{sandbox_id}").exists()
+    assert (sandbox_root() / f"sbx-{sandbox_id}").exists()
     removed = cleanup()
     assert any(sandbox_id in item for item in removed)
-    assert not (runtime_root() / f"sbx-{sandbox_id}").exists()
+    assert not (sandbox_root() / f"sbx-{sandbox_id}").exists()
     assert not any(sandbox_id in line for line in open("/proc/self/mounts"))

@@ -128,3 +128,41 @@ async def test_fork_and_snapshot_never_open_the_agents_special_files(sandbox):
             assert (await sb.exec(kinds)).stdout.splitlines() == expected
     finally:
         await child.close()
+
+
+SQUASH_STEPS = [  # each runs in its own layer; together they change every kind of entry
+    "mkdir -p d/sub && echo 1 > d/sub/f && echo 2 > d/g && echo s > script && chmod 750 script",
+    "ln -s d/g link && ln script hard && mkfifo pipe && mkdir e && echo old > e/x",
+    "rm -r d && mkdir d && echo new > d/only",  # a directory replaced: opaque in its layer
+    "rm pkg/mod.py && rm -r e && echo now-a-file > e && rm link && mkdir link",  # whiteouts, type changes
+    "echo appended >> d/only && touch -d @1000000000 d/only && chmod 700 d",
+]
+LISTING = ("{ find . -type d -printf '%p %y %m %U:%G\\n'; find . ! -type d -printf '%p %y %m %U:%G %s %n %l\\n'; }"
+           " | sort; find . -type f -exec md5sum {} + | sort")  # (a directory's size and links vary)
+
+
+@pytest.mark.bwrap
+async def test_a_squashed_chain_shows_what_the_same_commands_show_without_forks(workspace):
+    """Squashing rewrites layers by hand (whiteouts, opaque directories, links, owners,
+    modes, times): the squashed view must equal one sandbox that ran the same commands."""
+    need_backend("bwrap")
+    last = f"echo {SQUASH_DEPTH - 1} > counter"
+    async with create("bwrap", workspace=workspace, limits=limits()) as reference:
+        for step in [*SQUASH_STEPS, last]:
+            assert (await reference.exec(step)).exit_code == 0
+        expected = (await reference.exec(LISTING)).stdout
+    current = await create("bwrap", workspace=workspace, limits=limits())
+    chain = [current]
+    try:
+        for i in range(SQUASH_DEPTH):  # the last fork makes SQUASH_DEPTH + 1 layers: squashed
+            step = SQUASH_STEPS[i] if i < len(SQUASH_STEPS) else f"echo {i} > counter"  # a layer each
+            assert (await current.exec(step)).exit_code == 0
+            current = await current.fork()
+            chain.append(current)
+        assert len(current.fs.stack.layers) == 2  # squashed into one layer over the source
+        assert (await current.exec(LISTING)).stdout == expected
+        assert (await current.exec("stat -c %Y d/only")).stdout == "1000000000\n"  # times kept
+        assert "./e f" in expected and "./link d" in expected and "./hard f 750 1000:1000 2 2" in expected
+    finally:
+        for sb in chain:
+            await sb.close()
