@@ -1,7 +1,10 @@
 """Fork vs replay: step-level beam search to depth 10, copying branches with `Env.fork()` against
 the same search copying them by resetting a fresh env and replaying the branch's action prefix
 (what a search must do without fork). Both sides run the same policy draws and the same scorer,
-in the same run, timed the same way; the printed figure is the wall-time ratio replay / fork.
+in the same run, timed the same way. Printed ratios (replay / fork wall time):
+- level 10: copying and stepping the candidates of the 10th beam level (branches 9 steps deep);
+- copy at depth 10: copying those branches alone (fork vs reset + replay);
+- whole search: all 10 levels (levels near the root cost both sides alike, so this is lower).
 
     .venv/bin/python bench/search.py [--quick] [--swe-task ID] [--web-env web/Shop-v0]
 
@@ -26,7 +29,9 @@ import agentgym  # noqa: E402
 from agentgym.core.shutdown import release_shared  # noqa: E402
 from agentgym.core.types import Action, Observation, Task, ToolSpec  # noqa: E402
 from agentgym.policies.random import RandomPolicy  # noqa: E402
-from agentgym.search import Budget, run_search  # noqa: E402
+from agentgym.search import Budget, Meter, SearchContext  # noqa: E402
+from agentgym.search.beam import beam_search  # noqa: E402
+from agentgym.search.scoring import EnvRewardScorer  # noqa: E402
 
 ENDING_TOOLS = {"submit", "answer", "stop", "transfer_to_human_agents", "send_msg_to_user"}
 
@@ -59,15 +64,39 @@ class Explorer:
         return inner.act(observation, [t for t in tools if t.name not in ENDING_TOOLS])
 
 
+class TimedContext(SearchContext):
+    """Adds up, per depth of the branch being copied or stepped, the wall time of copies and steps."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.copy_s: dict[int, float] = {}
+        self.step_s: dict[int, float] = {}
+
+    async def fork(self, branch):
+        t0 = time.perf_counter()
+        child = await super().fork(branch)
+        depth = len(branch.steps)
+        self.copy_s[depth] = self.copy_s.get(depth, 0.0) + time.perf_counter() - t0
+        return child
+
+    async def step(self, branch, action, latency_s=0.0):
+        depth = len(branch.steps)
+        t0 = time.perf_counter()
+        await super().step(branch, action, latency_s)
+        self.step_s[depth] = self.step_s.get(depth, 0.0) + time.perf_counter() - t0
+
+
 async def one_side(make, task_id: str, copy: str, depth: int, width: int, samples: int):
+    ctx = TimedContext(make, Explorer(), task_id, Meter(Budget(policy_calls=10_000)), copy=copy)
     t0 = time.perf_counter()
-    result = await run_search(make, Explorer(), task_id, method="beam", verifier="env",
-                              allow_privileged=True, budget=Budget(policy_calls=10_000), copy=copy,
-                              width=width, samples=samples, max_depth=depth)
-    return time.perf_counter() - t0, result
+    try:
+        found = await beam_search(ctx, EnvRewardScorer(), width, samples, max_depth=depth)
+    finally:
+        await ctx.ledger.close_all()
+    return time.perf_counter() - t0, ctx, found
 
 
-async def compare(label: str, make, task_id: str, depth: int, width: int, samples: int) -> float | None:
+async def compare(label: str, make, task_id: str, depth: int, width: int, samples: int) -> None:
     probe = make()
     try:
         await probe.reset(options={"task_id": task_id})
@@ -75,21 +104,29 @@ async def compare(label: str, make, task_id: str, depth: int, width: int, sample
             child = await probe.fork()
         except NotImplementedError as e:
             print(f"{label}: skipped: {probe.env_id} raises NotImplementedError for fork ({e})")
-            return None
+            return
         await child.close()
     finally:
         await probe.close()
     await one_side(make, task_id, "fork", 1, 1, 1)  # warm caches (builds, browser) for both sides
-    fork_s, fork = await one_side(make, task_id, "fork", depth, width, samples)
-    replay_s, replay = await one_side(make, task_id, "replay", depth, width, samples)
-    same = [s.action for s in fork.episode.steps] == [s.action for s in replay.episode.steps]
-    spent_f, spent_r = fork.search.spent, replay.search.spent
-    print(f"{label}: beam depth {len(fork.episode.steps)} (width {width}, {samples} samples/state), "
-          f"{spent_f.policy_calls} policy calls, {spent_f.env_steps} search steps each side")
-    print(f"  fork:   {fork_s:7.2f} s  ({spent_f.forks} forks, {spent_f.resets} reset)")
-    print(f"  replay: {replay_s:7.2f} s  ({spent_r.resets} resets, replayed prefixes)")
-    print(f"  ratio replay/fork: {replay_s / fork_s:.1f}x   same chosen actions: {same}")
-    return replay_s / fork_s
+    fork_s, fork, found_f = await one_side(make, task_id, "fork", depth, width, samples)
+    replay_s, replay, found_r = await one_side(make, task_id, "replay", depth, width, samples)
+    chosen = [b.actions for b in found_f.branches] == [b.actions for b in found_r.branches]
+    last = depth - 1  # the 10th level copies branches 9 steps deep
+    level_f = fork.copy_s.get(last, 0) + fork.step_s.get(last, 0)
+    level_r = replay.copy_s.get(last, 0) + replay.step_s.get(last, 0)
+    spent = fork.meter.spent
+    print(f"{label}: beam to depth {depth} (width {width}, {samples} samples/state); each side "
+          f"{spent.policy_calls} policy calls, {spent.env_steps} search steps; "
+          f"same candidates both sides: {chosen}")
+    print(f"  whole search     fork {fork_s:7.2f} s   replay {replay_s:7.2f} s   "
+          f"ratio {replay_s / fork_s:5.1f}x  (replayed {replay.replayed_steps} steps, "
+          f"{replay.meter.spent.resets} resets vs {spent.forks} forks)")
+    print(f"  level {depth}         fork {level_f:7.2f} s   replay {level_r:7.2f} s   "
+          f"ratio {level_r / level_f:5.1f}x")
+    copy_f, copy_r = fork.copy_s.get(last, 0), replay.copy_s.get(last, 0)
+    print(f"  copy at depth {depth} fork {copy_f:7.3f} s   replay {copy_r:7.2f} s   "
+          f"ratio {copy_r / copy_f:5.0f}x")
 
 
 async def main() -> None:

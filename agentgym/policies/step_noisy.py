@@ -43,6 +43,14 @@ class StepNoisyOracle(OraclePolicy):
         self._episode: EpisodeSlot[tuple[str, list[Action]]] = EpisodeSlot(self.name)
         self._asked: dict[str, int] = {}  # state digest -> times asked there
 
+    def __copy__(self) -> StepNoisyOracle:
+        """A copy for one episode or one search: its own count of draws per state, so what it
+        samples never depends on what other copies were asked."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._asked = {}
+        return twin
+
     def begin(self, task: Task, seed: int | None, sample: int, env: Any = None) -> None:
         self._episode.set((f"{self.seed}|{task.id}|{sample}", list(task.reference or [])))
 

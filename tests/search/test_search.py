@@ -100,22 +100,24 @@ async def test_privileged_scoring_is_refused_unless_declared_an_oracle_experimen
     assert result.search.oracle_experiment
 
 
-async def test_beam_with_oracle_scores_finds_a_success_the_policy_mostly_misses():
+async def test_oracle_scored_beam_beats_a_single_episode():
     policy = StepNoisyOracle(0.5, seed=3)
-    first = await _search("best-of-n", policy=policy, n=1, selector="first")
-    beam = await _search(
-        "beam",
-        policy=policy,
-        verifier="env",
-        allow_privileged=True,
-        width=2,
-        samples=4,
-        budget=Budget(policy_calls=80),
-    )
-    assert first.episode.reward == 0.0  # this seed's first episode fails...
-    assert beam.episode.reward == 1.0  # ...and the oracle-scored beam finds the reference
-    spent = beam.search.spent
-    assert spent.policy_calls <= 80 and spent.forks == beam.search.envs_opened - 1
+    firsts, beams = [], []
+    for task in ("retail-s0-00", "retail-s0-05", "retail-s0-07", "retail-s0-10"):
+        first = await run_search(
+            TrackedRetail, policy, task, method="best-of-n", n=1, selector="first",
+            budget=Budget(policy_calls=40),
+        )
+        beam = await run_search(
+            TrackedRetail, policy, task, method="beam", verifier="env", allow_privileged=True,
+            width=2, samples=4, budget=Budget(policy_calls=80),
+        )
+        firsts.append(first.episode.reward)
+        beams.append(beam.episode.reward)
+        spent = beam.search.spent
+        assert spent.policy_calls <= 80 and spent.forks == beam.search.envs_opened - 1
+    # right half the time per step, one episode rarely passes; keeping the best of 4 per step does
+    assert sum(beams) >= 3 and sum(beams) > sum(firsts)
 
 
 @pytest.mark.parametrize(
