@@ -116,17 +116,25 @@ async def compare(label: str, make, task_id: str, depth: int, width: int, sample
     level_f = fork.copy_s.get(last, 0) + fork.step_s.get(last, 0)
     level_r = replay.copy_s.get(last, 0) + replay.step_s.get(last, 0)
     spent = fork.meter.spent
-    print(f"{label}: beam to depth {depth} (width {width}, {samples} samples/state); each side "
-          f"{spent.policy_calls} policy calls, {spent.env_steps} search steps; "
-          f"same candidates both sides: {chosen}")
-    print(f"  whole search     fork {fork_s:7.2f} s   replay {replay_s:7.2f} s   "
-          f"ratio {replay_s / fork_s:5.1f}x  (replayed {replay.replayed_steps} steps, "
-          f"{replay.meter.spent.resets} resets vs {spent.forks} forks)")
-    print(f"  level {depth}         fork {level_f:7.2f} s   replay {level_r:7.2f} s   "
-          f"ratio {level_r / level_f:5.1f}x")
+    print(
+        f"{label}: beam to depth {depth} (width {width}, {samples} samples/state); each side "
+        f"{spent.policy_calls} policy calls, {spent.env_steps} search steps; "
+        f"same candidates both sides: {chosen}"
+    )
+    print(
+        f"  whole search     fork {fork_s:7.2f} s   replay {replay_s:7.2f} s   "
+        f"ratio {replay_s / fork_s:5.1f}x  (replayed {replay.replayed_steps} steps, "
+        f"{replay.meter.spent.resets} resets vs {spent.forks} forks)"
+    )
+    print(
+        f"  level {depth}         fork {level_f:7.2f} s   replay {level_r:7.2f} s   "
+        f"ratio {level_r / level_f:5.1f}x"
+    )
     copy_f, copy_r = fork.copy_s.get(last, 0), replay.copy_s.get(last, 0)
-    print(f"  copy at depth {depth} fork {copy_f:7.3f} s   replay {copy_r:7.2f} s   "
-          f"ratio {copy_r / copy_f:5.0f}x")
+    print(
+        f"  copy at depth {depth} fork {copy_f:7.3f} s   replay {copy_r:7.2f} s   "
+        f"ratio {copy_r / copy_f:5.0f}x"
+    )
 
 
 async def main() -> None:
@@ -148,15 +156,22 @@ async def main() -> None:
             probe = spec.make_async(backend="bwrap")
             task = args.swe_task or sorted(t for t in probe.tasks if t.startswith("toolz"))[0]
             await probe.close()
-            await compare(f"swe/Mutants-v1 {task}", lambda: spec.make_async(backend="bwrap"), task,
-                          depth, args.width, args.samples)
+            await compare(
+                f"swe/Mutants-v1 {task}",
+                lambda: spec.make_async(backend="bwrap"),
+                task,
+                depth,
+                args.width,
+                args.samples,
+            )
         if not args.skip_web:
             spec = agentgym.spec(args.web_env)
             probe = spec.make_async()
             task = sorted(probe.tasks)[0]
             await probe.close()
-            await compare(f"{args.web_env} {task}", spec.make_async, task, depth, args.width,
-                          args.samples)
+            await compare(
+                f"{args.web_env} {task}", spec.make_async, task, depth, args.width, args.samples
+            )
     finally:
         await release_shared()
 

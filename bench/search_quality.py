@@ -57,8 +57,11 @@ async def train_verifier(args, train_ids: list[str], scratch: Path) -> PRMVerifi
     episodes = await run_many(make, policy_for(args, 1000), jobs, concurrency=1)
     prm, report = train_prm(episodes, scratch / "prm", holdout=0.0, seed=0)
     rate = statistics.fmean(e.success for e in episodes)
-    print(f"PRM: trained on {len(episodes)} episodes of {len(train_ids)} other tasks "
-          f"(success {rate:.2f}) in {report.seconds:.1f}s", flush=True)
+    print(
+        f"PRM: trained on {len(episodes)} episodes of {len(train_ids)} other tasks "
+        f"(success {rate:.2f}) in {report.seconds:.1f}s",
+        flush=True,
+    )
     return PRMVerifier(prm)
 
 
@@ -72,12 +75,15 @@ async def pool(args, task_id: str, seed: int, prm: PRMVerifier) -> list[dict]:
     for branch in found.branches:
         episode = ctx.episode(branch)
         seen = blind(episode)
-        rows.append({
-            "answer": conversation_answer(seen), "calls": len(episode.steps),
-            "rules": (await score_episode(rules, seen, ctx.task)).value,
-            "prm": (await score_episode(prm, seen, ctx.task)).value,
-            "success": episode.success,
-        })
+        rows.append(
+            {
+                "answer": conversation_answer(seen),
+                "calls": len(episode.steps),
+                "rules": (await score_episode(rules, seen, ctx.task)).value,
+                "prm": (await score_episode(prm, seen, ctx.task)).value,
+                "success": episode.success,
+            }
+        )
     return rows
 
 
@@ -102,8 +108,12 @@ def curves(pools: list[list[dict]], n_max: int, perms: int) -> dict[str, list[fl
                 acc["coverage"].append(float(any(r["success"] for r in subset)))
                 acc["calls"].append(sum(r["calls"] for r in subset))
                 for name, (selector, field) in SELECTORS.items():
-                    cands = [Candidate(steps=r["calls"], answer=r["answer"],
-                                       score=r[field] if field else None) for r in subset]
+                    cands = [
+                        Candidate(
+                            steps=r["calls"], answer=r["answer"], score=r[field] if field else None
+                        )
+                        for r in subset
+                    ]
                     acc[name].append(float(subset[pick(selector, cands)]["success"]))
         for k in out:
             out[k].append(statistics.fmean(acc[k]))
@@ -114,19 +124,32 @@ def configs(prm: PRMVerifier) -> dict[str, dict]:
     return {
         "pass@1 (one episode)": dict(method="best-of-n", n=1, selector="first"),
         "best-of-N, majority vote": dict(method="best-of-n", n=100, selector="majority"),
-        "best-of-N, tooluse_rules": dict(method="best-of-n", n=100, selector="verifier", verifier="tooluse_rules"),
+        "best-of-N, tooluse_rules": dict(
+            method="best-of-n", n=100, selector="verifier", verifier="tooluse_rules"
+        ),
         "best-of-N, PRM": dict(method="best-of-n", n=100, selector="verifier", verifier=prm),
-        "best-of-N, hybrid (PRM-weighted vote)": dict(method="best-of-n", n=100, selector="hybrid", verifier=prm),
-        "beam (2x4), tooluse_rules steps": dict(method="beam", width=2, samples=4, verifier="tooluse_rules"),
+        "best-of-N, hybrid (PRM-weighted vote)": dict(
+            method="best-of-n", n=100, selector="hybrid", verifier=prm
+        ),
+        "beam (2x4), tooluse_rules steps": dict(
+            method="beam", width=2, samples=4, verifier="tooluse_rules"
+        ),
         "beam (2x4), PRM steps": dict(method="beam", width=2, samples=4, verifier=prm),
         "MCTS (3/state, PRM rollouts)": dict(method="mcts", samples=3, verifier=prm),
         "MCTS (3/state, PRM values)": dict(method="mcts", samples=3, verifier=prm, value="scorer"),
-        "best-of-N, execution (oracle)": dict(method="best-of-n", n=100, selector="verifier",
-                                              verifier="execution", allow_privileged=True),
-        "beam (2x4), env step rewards (oracle)": dict(method="beam", width=2, samples=4, verifier="env",
-                                                      allow_privileged=True),
-        "MCTS (3/state), env rewards (oracle)": dict(method="mcts", samples=3, verifier="env",
-                                                     allow_privileged=True),
+        "best-of-N, execution (oracle)": dict(
+            method="best-of-n",
+            n=100,
+            selector="verifier",
+            verifier="execution",
+            allow_privileged=True,
+        ),
+        "beam (2x4), env step rewards (oracle)": dict(
+            method="beam", width=2, samples=4, verifier="env", allow_privileged=True
+        ),
+        "MCTS (3/state), env rewards (oracle)": dict(
+            method="mcts", samples=3, verifier="env", allow_privileged=True
+        ),
     }
 
 
@@ -137,8 +160,14 @@ async def equal_budget(args, eval_ids: list[str], prm: PRMVerifier) -> dict[str,
         for seed in range(args.seeds):
             for task_id in eval_ids:
                 t0 = time.perf_counter()
-                result = await run_search(make, policy_for(args, seed), task_id, seed=0,
-                                          budget=Budget(policy_calls=args.budget), **config)
+                result = await run_search(
+                    make,
+                    policy_for(args, seed),
+                    task_id,
+                    seed=0,
+                    budget=Budget(policy_calls=args.budget),
+                    **config,
+                )
                 wall.append(time.perf_counter() - t0)
                 wins.append(float(result.episode.success))
                 spent = result.search.spent
@@ -146,12 +175,20 @@ async def equal_budget(args, eval_ids: list[str], prm: PRMVerifier) -> dict[str,
                 steps.append(spent.env_steps)
                 forks.append(spent.forks)
                 assert result.search.envs_left_open == 0
-        table[name] = {"success": statistics.fmean(wins), "calls": statistics.fmean(calls),
-                       "steps": statistics.fmean(steps), "forks": statistics.fmean(forks),
-                       "wall_ms": 1000 * statistics.fmean(wall), "runs": len(wins)}
+        table[name] = {
+            "success": statistics.fmean(wins),
+            "calls": statistics.fmean(calls),
+            "steps": statistics.fmean(steps),
+            "forks": statistics.fmean(forks),
+            "wall_ms": 1000 * statistics.fmean(wall),
+            "runs": len(wins),
+        }
         row = table[name]
-        print(f"| {name} | {row['success']:.3f} | {row['calls']:.1f} | {row['steps']:.1f} | "
-              f"{row['forks']:.1f} | {row['wall_ms']:.0f} |", flush=True)
+        print(
+            f"| {name} | {row['success']:.3f} | {row['calls']:.1f} | {row['steps']:.1f} | "
+            f"{row['forks']:.1f} | {row['wall_ms']:.0f} |",
+            flush=True,
+        )
     return table
 
 
@@ -190,7 +227,9 @@ def plot(curve: dict[str, list[float]], table: dict[str, dict], args) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--p", type=float, default=0.8, help="chance each step is right")
-    parser.add_argument("--tasks", type=int, default=20, help="eval tasks (the other half trains the PRM)")
+    parser.add_argument(
+        "--tasks", type=int, default=20, help="eval tasks (the other half trains the PRM)"
+    )
     parser.add_argument("--budget", type=int, default=32, help="policy calls per task")
     parser.add_argument("--seeds", type=int, default=3, help="policy seeds per task")
     parser.add_argument("--pool", type=int, default=16, help="episodes per task for the N curves")
@@ -204,8 +243,10 @@ async def main() -> None:
     random.Random(7).shuffle(ids)
     half = len(ids) // 2
     train_ids, eval_ids = ids[:half], sorted(ids[half:])[: args.tasks]
-    print(f"# bench/search_quality.py: load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"{len(eval_ids)} eval tasks, p={args.p}, budget {args.budget} calls, {args.seeds} seeds")
+    print(
+        f"# bench/search_quality.py: load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
+        f"{len(eval_ids)} eval tasks, p={args.p}, budget {args.budget} calls, {args.seeds} seeds"
+    )
     with tempfile.TemporaryDirectory() as scratch:
         prm = await train_verifier(args, train_ids, Path(scratch))
         pools = [await pool(args, t, s, prm) for s in range(args.seeds) for t in eval_ids]
@@ -215,13 +256,20 @@ async def main() -> None:
         for i in range(args.pool):
             if i + 1 in (1, 2, 4, 8, 12, 16) or i + 1 == args.pool:
                 cells = " | ".join(f"{curve[k][i]:.3f}" for k in SELECTORS)
-                print(f"| {i + 1} | {curve['calls'][i]:.1f} | {curve['coverage'][i]:.3f} | {cells} |")
-        print(f"\n| method (<= {args.budget} policy calls per task) | success | calls | env steps | "
-              "forks | wall ms/task |\n|---|---|---|---|---|---|")
+                print(
+                    f"| {i + 1} | {curve['calls'][i]:.1f} | {curve['coverage'][i]:.3f} | {cells} |"
+                )
+        print(
+            f"\n| method (<= {args.budget} policy calls per task) | success | calls | env steps | "
+            "forks | wall ms/task |\n|---|---|---|---|---|---|"
+        )
         table = await equal_budget(args, eval_ids, prm)
     if args.json:
-        args.json.write_text(json.dumps({"curves": curve, "equal_budget": table, "args": vars(args)},
-                                        indent=1, default=str))
+        args.json.write_text(
+            json.dumps(
+                {"curves": curve, "equal_budget": table, "args": vars(args)}, indent=1, default=str
+            )
+        )
     if not args.no_plots:
         plot(curve, table, args)
         print(f"\nplots: {IMG / 'search_coverage.png'}, {IMG / 'search_budget.png'}")

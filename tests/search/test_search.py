@@ -105,12 +105,24 @@ async def test_oracle_scored_beam_beats_a_single_episode():
     firsts, beams = [], []
     for task in ("retail-s0-00", "retail-s0-05", "retail-s0-07", "retail-s0-10"):
         first = await run_search(
-            TrackedRetail, policy, task, method="best-of-n", n=1, selector="first",
+            TrackedRetail,
+            policy,
+            task,
+            method="best-of-n",
+            n=1,
+            selector="first",
             budget=Budget(policy_calls=40),
         )
         beam = await run_search(
-            TrackedRetail, policy, task, method="beam", verifier="env", allow_privileged=True,
-            width=2, samples=4, budget=Budget(policy_calls=80),
+            TrackedRetail,
+            policy,
+            task,
+            method="beam",
+            verifier="env",
+            allow_privileged=True,
+            width=2,
+            samples=4,
+            budget=Budget(policy_calls=80),
         )
         firsts.append(first.episode.reward)
         beams.append(beam.episode.reward)
