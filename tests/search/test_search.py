@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agentgym.core.errors import UserInputError
-from agentgym.core.types import Reward
+from agentgym.core.types import Reward, TokenUsage
 from agentgym.policies.step_noisy import StepNoisyOracle
 from agentgym.search import Budget, run_search
 from agentgym.verifiers.base import Verifier
@@ -183,3 +183,23 @@ async def test_bad_parameters_are_user_errors():
         await _search("best-of-n", selector="best")
     with pytest.raises(UserInputError, match="needs a budget"):
         Budget()
+
+
+class CountingTokens(StepNoisyOracle):
+    """Reports 110 tokens per call, as a model server would."""
+
+    def act(self, observation, tools):
+        action = super().act(observation, tools)
+        return action.model_copy(update={"usage": TokenUsage(prompt_tokens=100, completion_tokens=10)})
+
+
+@pytest.mark.parametrize("method", ["best-of-n", "beam", "mcts"])
+async def test_a_token_budget_stops_the_search_and_the_usage_is_recorded(method):
+    verifier = None if method == "best-of-n" else "tooluse_rules"
+    result = await _search(method, policy=CountingTokens(0.7, seed=1), budget=Budget(tokens=1000),
+                           verifier=verifier, **({"n": 50} if method == "best-of-n" else {}))
+    spent = result.search.spent
+    # a call's size is known only after it: the last call may overshoot by its own 110 tokens
+    assert 1000 <= spent.tokens < 1000 + 110 and spent.tokens == 110 * spent.policy_calls
+    assert result.search.stopped == "budget"
+    assert result.episode.usage.total_tokens == 110 * len(result.episode.steps)
