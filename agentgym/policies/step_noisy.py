@@ -3,8 +3,9 @@
 
 Unlike `NoisyOracle` (at most one mistake per episode, drawn once), every call draws afresh, so
 asking twice at the same state can give different actions: what best-of-N, beam search and MCTS
-sample from. Mistakes: a changed digit in a tool argument (a wrong id, a wrong amount), a
-misstated dollar amount in a message, or a turn spent on filler text (the step is lost). Draws
+sample from. Mistakes: in a tool call, a changed digit in an argument (a wrong id or amount) or,
+when no argument has a digit, a call to another of the env's tools with the same arguments; in a
+message, a misstated dollar amount or, when it states none, filler text (the turn is lost). Draws
 depend only on (seed, task, sample, the conversation so far, how many times that state was asked),
 so a search is reproducible whatever order it explores in. It reads the reference, so it is an
 oracle: it receives the hidden task (never use it to score).
@@ -75,12 +76,12 @@ class StepNoisyOracle(OraclePolicy):
         )
         if rng.random() < self.p_correct:
             return right
-        return mistake(right, rng)
+        return mistake(right, rng, [t.name for t in tools])
 
 
-def mistake(action: Action, rng: random.Random) -> Action:
-    """A wrong version of `action`: a changed digit in an argument or amount, or filler text."""
-    options = []
+def mistake(action: Action, rng: random.Random, tool_names: list[str] = ()) -> Action:
+    """A wrong version of `action`: a changed digit in an argument or an amount, another tool,
+    or filler text."""
     strings = [
         (c, k)
         for c in action.tool_calls
@@ -88,11 +89,17 @@ def mistake(action: Action, rng: random.Random) -> Action:
         if isinstance(v, str) and _DIGIT.search(v)
     ]
     if strings:
-        options.append("digit")
-    if action.content and _AMOUNT.search(action.content):
-        options.append("amount")
-    options.append("filler")
-    kind = rng.choice(options)
+        kind = "digit"
+    elif action.tool_calls and len(set(tool_names)) > 1:
+        kind = "tool"
+    elif action.content and _AMOUNT.search(action.content):
+        kind = "amount"
+    else:
+        kind = "filler"
+    if kind == "tool":
+        call = rng.choice(action.tool_calls)
+        call.name = rng.choice([n for n in tool_names if n != call.name])
+        return action
     if kind == "digit":
         call, arg = rng.choice(strings)
         call.arguments[arg] = _bump_digit(call.arguments[arg], rng)
