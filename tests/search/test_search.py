@@ -35,11 +35,17 @@ def _search(method: str, policy=None, budget: Budget | None = None, **kwargs):
 
 
 async def test_best_of_n_majority_picks_the_answer_most_episodes_gave():
-    result = await _search("best-of-n", n=6, selector="majority")
+    result = await _search(
+        "best-of-n",
+        policy=StepNoisyOracle(0.75, seed=3),
+        n=6,
+        selector="majority",
+        budget=Budget(policy_calls=80),
+    )
     summary = result.search
     assert summary.method == "best-of-n" and len(summary.candidates) == 6
     chosen = summary.candidates[summary.chosen]
-    assert chosen.votes == max(c.votes for c in summary.candidates)
+    assert chosen.votes == max(c.votes for c in summary.candidates) >= 2
     assert [c.answer for c in summary.candidates].count(chosen.answer) == chosen.votes
     # one policy call and one env step per recorded step; six resets, no fork
     assert (
@@ -100,9 +106,9 @@ async def test_privileged_scoring_is_refused_unless_declared_an_oracle_experimen
     assert result.search.oracle_experiment
 
 
-async def test_oracle_scored_beam_beats_a_single_episode():
+async def test_oracle_selection_and_scoring_beat_a_single_episode():
     policy = StepNoisyOracle(0.5, seed=3)
-    firsts, beams = [], []
+    firsts, beams, picks = [], [], []
     for task in ("retail-s0-00", "retail-s0-05", "retail-s0-07", "retail-s0-10"):
         first = await run_search(
             TrackedRetail,
@@ -124,12 +130,25 @@ async def test_oracle_scored_beam_beats_a_single_episode():
             samples=4,
             budget=Budget(policy_calls=80),
         )
+        best = await run_search(
+            TrackedRetail,
+            policy,
+            task,
+            method="best-of-n",
+            n=100,
+            selector="verifier",
+            verifier="execution",
+            allow_privileged=True,
+            budget=Budget(policy_calls=80),
+        )
         firsts.append(first.episode.reward)
         beams.append(beam.episode.reward)
+        picks.append(best.episode.reward)
         spent = beam.search.spent
         assert spent.policy_calls <= 80 and spent.forks == beam.search.envs_opened - 1
-    # right half the time per step, one episode rarely passes; keeping the best of 4 per step does
-    assert sum(beams) >= 3 and sum(beams) > sum(firsts)
+    # right half the time per step, one episode rarely passes; picking by the hidden verdict
+    # among ~12 episodes finds a pass on every task; the env's sparse step rewards help less
+    assert sum(firsts) < sum(beams) < sum(picks) == 4
 
 
 @pytest.mark.parametrize(
@@ -190,14 +209,21 @@ class CountingTokens(StepNoisyOracle):
 
     def act(self, observation, tools):
         action = super().act(observation, tools)
-        return action.model_copy(update={"usage": TokenUsage(prompt_tokens=100, completion_tokens=10)})
+        return action.model_copy(
+            update={"usage": TokenUsage(prompt_tokens=100, completion_tokens=10)}
+        )
 
 
 @pytest.mark.parametrize("method", ["best-of-n", "beam", "mcts"])
 async def test_a_token_budget_stops_the_search_and_the_usage_is_recorded(method):
     verifier = None if method == "best-of-n" else "tooluse_rules"
-    result = await _search(method, policy=CountingTokens(0.7, seed=1), budget=Budget(tokens=1000),
-                           verifier=verifier, **({"n": 50} if method == "best-of-n" else {}))
+    result = await _search(
+        method,
+        policy=CountingTokens(0.7, seed=1),
+        budget=Budget(tokens=1000),
+        verifier=verifier,
+        **({"n": 50} if method == "best-of-n" else {}),
+    )
     spent = result.search.spent
     # a call's size is known only after it: the last call may overshoot by its own 110 tokens
     assert 1000 <= spent.tokens < 1000 + 110 and spent.tokens == 110 * spent.policy_calls
