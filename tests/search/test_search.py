@@ -3,6 +3,8 @@ privileged verifiers refused, and no env left open (also after a crash in mid-se
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from agentgym.core.errors import UserInputError
@@ -229,3 +231,22 @@ async def test_a_token_budget_stops_the_search_and_the_usage_is_recorded(method)
     assert 1000 <= spent.tokens < 1000 + 110 and spent.tokens == 110 * spent.policy_calls
     assert result.search.stopped == "budget"
     assert result.episode.usage.total_tokens == 110 * len(result.episode.steps)
+
+
+class SlowOracle(StepNoisyOracle):
+    """Takes 0.1 s per call, as a remote model would."""
+
+    async def act(self, observation, tools):
+        await asyncio.sleep(0.1)
+        return super().act(observation, tools)
+
+
+async def test_a_wall_time_budget_stops_the_search():
+    result = await _search(
+        "best-of-n", policy=SlowOracle(0.7, seed=1), n=50, budget=Budget(wall_s=0.3)
+    )
+    spent = result.search.spent
+    assert result.search.stopped == "budget" and spent.wall_s >= 0.3
+    assert (
+        1 <= spent.policy_calls <= 4
+    )  # each call takes 0.1 s: the 4th starts at 0.3 s at the latest
