@@ -135,7 +135,16 @@ def configs(prm: PRMVerifier) -> dict[str, dict]:
             method="beam", width=2, samples=4, verifier="tooluse_rules"
         ),
         "beam (2x4), PRM steps": dict(method="beam", width=2, samples=4, verifier=prm),
+        "beam (2x4), tooluse_rules steps, hybrid pick": dict(
+            method="beam", width=2, samples=4, verifier="tooluse_rules", selector="hybrid"
+        ),
+        "beam (2x4), PRM steps, hybrid pick": dict(
+            method="beam", width=2, samples=4, verifier=prm, selector="hybrid"
+        ),
         "MCTS (3/state, PRM rollouts)": dict(method="mcts", samples=3, verifier=prm),
+        "MCTS (3/state, PRM rollouts), hybrid pick": dict(
+            method="mcts", samples=3, verifier=prm, selector="hybrid"
+        ),
         "MCTS (3/state, PRM values)": dict(method="mcts", samples=3, verifier=prm, value="scorer"),
         "best-of-N, execution (oracle)": dict(
             method="best-of-n",

@@ -2,8 +2,9 @@
 candidate, execute it, score it with a step scorer, keep the best `width` unfinished branches.
 
 Branches that end are candidates; the search stops when none is left unfinished, at `max_depth`,
-or when the budget runs out, and picks the candidate the scorer rates highest (ties: the earlier
-one). Identical sampled actions at one branch are executed once (the policy call is still
+or when the budget runs out, and picks a candidate with `selector` (default: the one the scorer
+rates highest, ties to the earlier; `hybrid`: a vote of the candidates' answers weighted by
+their scores, which a verifier that cannot tell apart a give-up from a finished job needs). Identical sampled actions at one branch are executed once (the policy call is still
 charged). A branch's env is closed as soon as its children exist or it falls out of the beam.
 """
 
@@ -13,8 +14,7 @@ import json
 
 from agentgym.core.errors import UserInputError
 from agentgym.core.types import Action
-from agentgym.search.best_of_n import Found
-from agentgym.search.records import Candidate
+from agentgym.search.best_of_n import Found, choose, keep
 from agentgym.search.scoring import Scorer
 from agentgym.search.tree import Branch, SearchContext
 
@@ -50,6 +50,7 @@ async def beam_search(
     width: int = 2,
     samples: int = 3,
     max_depth: int | None = None,
+    selector: str = "verifier",
 ) -> Found:
     if width < 1 or samples < 1:
         raise UserInputError("beam search needs width >= 1 and samples >= 1")
@@ -73,8 +74,7 @@ async def beam_search(
             depth += 1
             for child in children:
                 if child.done:
-                    await ctx.close(child)
-                    found.branches.append(child)
+                    await keep(ctx, found, child, selector)
             live = sorted((c for c in children if not c.done), key=lambda c: -c.value)
             for dropped in live[width:]:
                 await ctx.close(dropped)
@@ -82,15 +82,10 @@ async def beam_search(
         if beam and not found.branches:  # nothing ended in budget: the best branch as it stands
             best = max(beam, key=lambda b: b.value)
             await ctx.settle(best)
-            found.branches.append(best)
+            await keep(ctx, found, best, selector)
     finally:
         for branch in [*beam, *children]:
             await ctx.close(branch)
-    found.candidates = [
-        Candidate(sample=i, steps=len(b.steps), score=b.value) for i, b in enumerate(found.branches)
-    ]
-    if found.candidates:
-        found.chosen = max(
-            range(len(found.candidates)), key=lambda i: (found.candidates[i].score, -i)
-        )
+    if found.branches:
+        choose(found, selector)
     return found

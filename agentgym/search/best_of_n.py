@@ -35,6 +35,27 @@ class Found:
     stopped: str = "done"
 
 
+VOTING = ("majority", "hybrid")
+
+
+async def keep(ctx: SearchContext, found: Found, branch: Branch, selector: str) -> None:
+    """Record an ended (or settled) branch as a candidate of a beam or tree search: its answer
+    key is read while its env is live when the selector votes; then its env is closed."""
+    if selector in VOTING and branch.answer is None and branch.env is not None:
+        branch.answer = await answer_key(ctx, branch)
+    await ctx.close(branch)
+    found.branches.append(branch)
+
+
+def choose(found: Found, selector: str) -> None:
+    """Fill in the candidates of a beam or tree search and pick one with `selector`."""
+    found.candidates = [
+        Candidate(sample=i, steps=len(b.steps), score=b.value, answer=b.answer)
+        for i, b in enumerate(found.branches)
+    ]
+    found.chosen = pick(selector, found.candidates)
+
+
 def check_selector(selector: str, scorer: Scorer | None) -> None:
     if selector not in SELECTORS:
         raise UserInputError(f"unknown selector {selector!r}: use {', '.join(SELECTORS)}")

@@ -37,8 +37,11 @@ def search(
         None, "--tasks", help="A task file to use instead of the env's own."
     ),
     backend: str | None = typer.Option(None, "--backend", help="Sandbox backend: bwrap | docker."),
-    selector: str = typer.Option(
-        "majority", "--selector", help="best-of-n: majority | verifier | hybrid | first"
+    selector: str | None = typer.Option(
+        None,
+        "--selector",
+        help="How to pick among ended episodes: majority | verifier | hybrid | first "
+        "(default: majority for best-of-n, verifier for beam and mcts).",
     ),
     verifier: str | None = typer.Option(
         None,

@@ -4,7 +4,7 @@ end in a throw-away fork scored by the scorer's final value (`value="rollout"`).
 
 A node's env stays open while it may still get children and is closed once it has `samples` of
 them (or its episode ended), so the open envs are bounded by the frontier, not the tree. Every
-ended episode (a leaf or a rollout) is a candidate; the scorer's best one is chosen.
+ended episode (a leaf or a rollout) is a candidate; `selector` picks one (as in beam.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from agentgym.core.errors import UserInputError
 from agentgym.search.beam import action_key
-from agentgym.search.best_of_n import Found
-from agentgym.search.records import Candidate
+from agentgym.search.best_of_n import VOTING, Found, choose, keep
 from agentgym.search.scoring import Scorer
 from agentgym.search.tree import Branch, SearchContext
+from agentgym.search.vote import answer_key
 
 VALUES = ("scorer", "rollout")
 
@@ -72,6 +72,7 @@ async def mcts(
     c: float = 1.0,
     value: str = "rollout",
     max_rollout_steps: int | None = None,
+    selector: str = "verifier",
 ) -> Found:
     if value not in VALUES:
         raise UserInputError(f"mcts value must be one of {', '.join(VALUES)}, not {value!r}")
@@ -96,11 +97,10 @@ async def mcts(
             if child is None:  # the policy repeated an action: count a visit of that child
                 continue
             if child.branch.done:
-                await ctx.close(child.branch)
-                found.branches.append(child.branch)
+                await keep(ctx, found, child.branch, selector)
                 reward = child.branch.value
             elif value == "rollout":
-                reward = await _rollout(ctx, child, scorer, found, max_rollout_steps)
+                reward = await _rollout(ctx, child, scorer, found, max_rollout_steps, selector)
             else:
                 reward = child.branch.value
             _backpropagate(child, reward)
@@ -109,16 +109,12 @@ async def mcts(
             if frontier:
                 best = max(frontier, key=lambda n: (n.mean, len(n.branch.steps)))
                 await ctx.settle(best.branch)
-                found.branches.append(best.branch)
+                await keep(ctx, found, best.branch, selector)
     finally:
         for node in nodes:
             await ctx.close(node.branch)
-    if not found.branches:
-        return found
-    found.candidates = [
-        Candidate(sample=i, steps=len(b.steps), score=b.value) for i, b in enumerate(found.branches)
-    ]
-    found.chosen = max(range(len(found.candidates)), key=lambda i: (found.candidates[i].score, -i))
+    if found.branches:
+        choose(found, selector)
     return found
 
 
@@ -142,7 +138,12 @@ async def _expand(
 
 
 async def _rollout(
-    ctx: SearchContext, node: Node, scorer: Scorer, found: Found, max_steps: int | None
+    ctx: SearchContext,
+    node: Node,
+    scorer: Scorer,
+    found: Found,
+    max_steps: int | None,
+    selector: str,
 ) -> float:
     """Play the policy from `node` to the end in a fork; its final score is the node's value."""
     branch = await ctx.fork(node.branch)
@@ -156,6 +157,8 @@ async def _rollout(
         if not branch.done:  # cut by the budget or the rollout limit: valued as it stands
             return await scorer.after_step(ctx, branch) if branch.steps else 0.0
         reward = await scorer.update(ctx, branch)
+        if selector in VOTING:
+            branch.answer = await answer_key(ctx, branch)
         found.branches.append(branch)
         return reward
     finally:

@@ -28,7 +28,7 @@ class SearchSummary(BaseModel):
     task_id: str
     seed: int | None
     policy: str
-    #: the selector (best-of-n) or step scorer (beam, mcts)
+    #: how the episode was picked (and, for beam and mcts, what scored the steps)
     selector: str
     #: True when selection or scoring read hidden task data: an oracle experiment
     oracle_experiment: bool = False

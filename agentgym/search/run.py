@@ -56,15 +56,17 @@ async def run_search(
     method: str,
     budget: Budget,
     seed: int | None = 0,
-    selector: str = "majority",
+    selector: str | None = None,
     verifier: str | dict[str, Any] | Verifier | None = None,
     allow_privileged: bool = False,
     copy: CopyMode = "fork",
     **params: Any,
 ) -> SearchResult:
-    """Search `task_id` with `method`. Best-of-n picks with `selector` (majority, verifier,
-    hybrid, first); beam and mcts score with `verifier` (a verifier spec, or "env" for the env's
-    step rewards). Privileged verifiers need `allow_privileged` (an oracle experiment)."""
+    """Search `task_id` with `method`. Beam and mcts score steps with `verifier` (a verifier spec,
+    or "env" for the env's step rewards). Every method picks among its ended episodes with
+    `selector`: majority, verifier, hybrid (verifier-weighted vote) or first; the default is
+    majority for best-of-n and verifier for beam and mcts. Privileged verifiers need
+    `allow_privileged` (an oracle experiment)."""
     params = method_params(method, params)
     purpose = "selection" if method == "best-of-n" else "step scoring"
     if method != "best-of-n" and verifier is None:
@@ -72,8 +74,9 @@ async def run_search(
             f"{method} needs a step scorer: --verifier SPEC (or 'env' with --allow-privileged)"
         )
     scorer = load_scorer(verifier, allow_privileged, purpose)
-    if method == "best-of-n":
-        check_selector(selector, scorer)
+    if selector is None:
+        selector = "majority" if method == "best-of-n" else "verifier"
+    check_selector(selector, scorer)
     meter = Meter(budget)
     ctx = SearchContext(make_env, policy, task_id, meter, seed=seed, copy=copy)
     try:
@@ -81,7 +84,7 @@ async def run_search(
             found = await run_best_of_n(ctx, params["n"], selector, scorer)
         elif method == "beam":
             found = await beam_search(
-                ctx, scorer, params["width"], params["samples"], params["max_depth"]
+                ctx, scorer, params["width"], params["samples"], params["max_depth"], selector
             )
         else:
             found = await mcts(
@@ -92,6 +95,7 @@ async def run_search(
                 params["c"],
                 params["value"],
                 params["max_rollout_steps"],
+                selector,
             )
     finally:
         try:
@@ -104,9 +108,11 @@ async def run_search(
             f"{task_id}: raise it"
         )
     chosen = found.branches[found.chosen]
-    name = selector if method == "best-of-n" else (scorer.name if scorer else "")
-    if method == "best-of-n" and scorer is not None and selector in ("verifier", "hybrid"):
+    name = selector
+    if scorer is not None and selector in ("verifier", "hybrid"):
         name = f"{selector}:{scorer.name}"
+    if method != "best-of-n" and scorer is not None:
+        name = f"steps:{scorer.name}, pick:{selector}"
     summary = SearchSummary(
         method=method,
         env_id=ctx.env_id,

@@ -36,6 +36,7 @@ class Branch:
     outcome: Reward | None = None  # the env's verdict at the end (reporting only, never selection)
     usage: TokenUsage = field(default_factory=TokenUsage)
     value: float = 0.0  # the search's own score of this branch (from a scorer)
+    answer: str | None = None  # its answer key, for voting (read while its env is live)
     sample: int = 0
 
     @property

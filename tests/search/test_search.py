@@ -250,3 +250,22 @@ async def test_a_wall_time_budget_stops_the_search():
     assert (
         1 <= spent.policy_calls <= 4
     )  # each call takes 0.1 s: the 4th starts at 0.3 s at the latest
+
+
+@pytest.mark.parametrize("method", ["beam", "mcts"])
+async def test_beam_and_mcts_can_pick_by_a_score_weighted_vote(method):
+    result = await _search(
+        method,
+        policy=StepNoisyOracle(0.7, seed=2),
+        verifier="tooluse_rules",
+        selector="hybrid",
+        budget=Budget(policy_calls=60),
+    )
+    candidates = result.search.candidates
+    assert candidates and all(c.answer for c in candidates)
+    weight = {}
+    for c in candidates:
+        weight[c.answer] = weight.get(c.answer, 0.0) + c.score
+    chosen = candidates[result.search.chosen]
+    assert weight[chosen.answer] == max(weight.values())
+    assert result.search.selector == "steps:tooluse_rules (deployable), pick:hybrid"
