@@ -121,43 +121,46 @@ def curves(pools: list[list[dict]], n_max: int, perms: int) -> dict[str, list[fl
 
 
 def configs(prm: PRMVerifier) -> dict[str, dict]:
+    """What runs at equal budget. Beam shapes fit the budget: a level costs width x samples
+    calls, and a beam that runs out of calls before its branches end has only an unfinished one."""
+    rules = "tooluse_rules"
+    oracle = dict(allow_privileged=True)
     return {
         "pass@1 (one episode)": dict(method="best-of-n", n=1, selector="first"),
         "best-of-N, majority vote": dict(method="best-of-n", n=100, selector="majority"),
         "best-of-N, tooluse_rules": dict(
-            method="best-of-n", n=100, selector="verifier", verifier="tooluse_rules"
+            method="best-of-n", n=100, selector="verifier", verifier=rules
         ),
         "best-of-N, PRM": dict(method="best-of-n", n=100, selector="verifier", verifier=prm),
         "best-of-N, hybrid (PRM-weighted vote)": dict(
             method="best-of-n", n=100, selector="hybrid", verifier=prm
         ),
-        "beam (2x4), tooluse_rules steps": dict(
-            method="beam", width=2, samples=4, verifier="tooluse_rules"
+        "beam 1x4, tooluse_rules steps": dict(method="beam", width=1, samples=4, verifier=rules),
+        "beam 2x2, tooluse_rules steps, hybrid pick": dict(
+            method="beam", width=2, samples=2, verifier=rules, selector="hybrid"
         ),
-        "beam (2x4), PRM steps": dict(method="beam", width=2, samples=4, verifier=prm),
-        "beam (2x4), tooluse_rules steps, hybrid pick": dict(
-            method="beam", width=2, samples=4, verifier="tooluse_rules", selector="hybrid"
+        "beam 2x4, tooluse_rules steps (too wide for the budget)": dict(
+            method="beam", width=2, samples=4, verifier=rules
         ),
-        "beam (2x4), PRM steps, hybrid pick": dict(
-            method="beam", width=2, samples=4, verifier=prm, selector="hybrid"
+        "beam 1x4, PRM steps": dict(method="beam", width=1, samples=4, verifier=prm),
+        "beam 2x2, PRM steps, hybrid pick": dict(
+            method="beam", width=2, samples=2, verifier=prm, selector="hybrid"
         ),
-        "MCTS (3/state, PRM rollouts)": dict(method="mcts", samples=3, verifier=prm),
-        "MCTS (3/state, PRM rollouts), hybrid pick": dict(
+        "MCTS 3/state, PRM rollouts": dict(method="mcts", samples=3, verifier=prm),
+        "MCTS 3/state, PRM rollouts, hybrid pick": dict(
             method="mcts", samples=3, verifier=prm, selector="hybrid"
         ),
-        "MCTS (3/state, PRM values)": dict(method="mcts", samples=3, verifier=prm, value="scorer"),
+        "MCTS 3/state, tooluse_rules values, hybrid pick": dict(
+            method="mcts", samples=3, verifier=rules, value="scorer", selector="hybrid"
+        ),
         "best-of-N, execution (oracle)": dict(
-            method="best-of-n",
-            n=100,
-            selector="verifier",
-            verifier="execution",
-            allow_privileged=True,
+            method="best-of-n", n=100, selector="verifier", verifier="execution", **oracle
         ),
-        "beam (2x4), env step rewards (oracle)": dict(
-            method="beam", width=2, samples=4, verifier="env", allow_privileged=True
+        "beam 1x4, env step rewards (oracle)": dict(
+            method="beam", width=1, samples=4, verifier="env", **oracle
         ),
-        "MCTS (3/state), env rewards (oracle)": dict(
-            method="mcts", samples=3, verifier="env", allow_privileged=True
+        "MCTS 3/state, env rewards (oracle)": dict(
+            method="mcts", samples=3, verifier="env", **oracle
         ),
     }
 
