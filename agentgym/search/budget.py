@@ -71,6 +71,7 @@ class Spent(BaseModel):
     env_steps: int = 0
     forks: int = 0
     resets: int = 0
+    replayed_steps: int = 0  # steps re-run to copy a branch without fork (copy="replay")
     wall_s: float = 0.0
 
 

@@ -133,6 +133,7 @@ class SearchContext:
             for action in branch.actions:  # replayed steps are the copy's cost, not the agent's
                 observation = (await env.step(action)).observation
                 self.replayed_steps += 1
+                self.meter.spent.replayed_steps += 1
         return Branch(
             env=env,
             observation=observation,

@@ -193,6 +193,7 @@ async def test_replaying_the_prefix_finds_what_forking_finds():
     assert [s.action for s in fork.episode.steps] == [s.action for s in replay.episode.steps]
     assert fork.episode.outcome == replay.episode.outcome
     assert replay.search.spent.forks == 0 and replay.search.spent.resets > fork.search.spent.resets
+    assert replay.search.spent.replayed_steps > 0 == fork.search.spent.replayed_steps
 
 
 async def test_bad_parameters_are_user_errors():
