@@ -224,14 +224,14 @@ def plot(curve: dict[str, list[float]], table: dict[str, dict], args) -> None:
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(IMG / "search_coverage.png", dpi=130)
-    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    fig, ax = plt.subplots(figsize=(8.0, 4.8))
     names = list(table)
     colors = ["#999" if "pass@1" in n else "#c55" if "oracle" in n else "#48c" for n in names]
     ax.barh(names[::-1], [table[n]["success"] for n in names][::-1], color=colors[::-1])
     ax.set_xlabel(f"success rate at <= {args.budget} policy calls per task")
     ax.set_xlim(0, 1)
     ax.tick_params(axis="y", labelsize=7)
-    ax.set_title("equal budget: deployable (blue), oracle upper bounds (red)")
+    ax.set_title("equal budget (blue: deployable, red: oracle upper bounds)", fontsize=10)
     fig.tight_layout()
     fig.savefig(IMG / "search_budget.png", dpi=130)
 
