@@ -1,7 +1,8 @@
 """Best-of-N: N full episodes, then a selector picks one without reading hidden data.
 
 Selectors:
-- `majority`: the answer most episodes gave (vote.py); ties go to the earlier episode.
+- `majority`: the answer most episodes gave (vote.py; episodes with no answer abstain); ties go
+  to the earlier episode.
 - `verifier`: the highest verifier score (a deployable verifier; privileged only in an oracle
   experiment); ties go to the earlier episode.
 - `hybrid`: majority vote where each episode's vote weighs its verifier score (an answer many
@@ -20,7 +21,7 @@ from agentgym.core.errors import UserInputError
 from agentgym.search.records import Candidate
 from agentgym.search.scoring import Scorer
 from agentgym.search.tree import Branch, SearchContext
-from agentgym.search.vote import answer_key
+from agentgym.search.vote import NO_ANSWER, answer_key
 
 SELECTORS = ("majority", "verifier", "hybrid", "first")
 
@@ -76,10 +77,12 @@ def pick(selector: str, candidates: list[Candidate]) -> int | None:
     for c in candidates:
         count[c.answer] += 1
         weight[c.answer] += (c.score or 0.0) if selector == "hybrid" else 1.0
-    first_of = {}
+    first_of: dict[str | None, int] = {}
     for i, c in enumerate(candidates):
         first_of.setdefault(c.answer, i)
         c.votes = count[c.answer]
+    if len(first_of) > 1:  # an abstention wins only when every episode abstained
+        first_of.pop(NO_ANSWER, None)
     best = max(first_of, key=lambda a: (weight[a], count[a], -first_of[a]))
     return first_of[best]
 

@@ -5,7 +5,9 @@
 - every other family: the agent's final message to the user (normalized) plus the successful
   calls that change state (not lookups), in order: two episodes that did the same thing and said
   the same thing vote together.
-The key never reads the episode's outcome or rewards (hidden verdicts).
+An episode that changed nothing and said nothing (an empty patch, say) abstains: its key is
+`NO_ANSWER`, and it wins a vote only when every episode abstained. The key never reads the
+episode's outcome or rewards (hidden verdicts).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from agentgym.core.types import Episode
 from agentgym.search.tree import Branch, SearchContext
 from agentgym.verifiers import trajectory as tr
 
+NO_ANSWER = "no-answer"
 READ_PREFIXES = ("find_", "get_", "list_", "search", "view", "read", "calculate", "think", "check_")
 _SPACE = re.compile(r"\s+")
 
@@ -46,6 +49,11 @@ async def answer_key(ctx: SearchContext, branch: Branch) -> str:
         from agentgym.verifiers.swe_workspace import agent_patch
 
         text = await agent_patch(branch.env)
+        if not text.strip():
+            return NO_ANSWER
     else:
-        text = conversation_answer(ctx.episode(branch))
+        episode = ctx.episode(branch)
+        if not tr.final_answer(episode).strip() and not _calls_that_changed_something(episode):
+            return NO_ANSWER
+        text = conversation_answer(episode)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -270,3 +270,17 @@ async def test_beam_and_mcts_can_pick_by_a_score_weighted_vote(method):
     chosen = candidates[result.search.chosen]
     assert weight[chosen.answer] == max(weight.values())
     assert result.search.selector == "steps:tooluse_rules (deployable), pick:hybrid"
+
+
+def test_episodes_with_no_answer_abstain_from_the_vote():
+    from agentgym.search import Candidate
+    from agentgym.search.best_of_n import pick
+    from agentgym.search.vote import NO_ANSWER
+
+    def cands(*answers):
+        return [Candidate(steps=1, answer=a, score=0.5) for a in answers]
+
+    assert pick("majority", cands(NO_ANSWER, NO_ANSWER, NO_ANSWER, "a", "b")) == 3
+    assert pick("hybrid", cands(NO_ANSWER, NO_ANSWER, "b")) == 2
+    assert pick("majority", cands(NO_ANSWER, NO_ANSWER)) == 0
+    assert pick("majority", cands("a", "b", "b")) == 1
