@@ -236,6 +236,54 @@ def plot(curve: dict[str, list[float]], table: dict[str, dict], args) -> None:
     fig.savefig(IMG / "search_budget.png", dpi=130)
 
 
+SWE_CONFIGS = {
+    "pass@1 (one episode)": dict(method="best-of-n", n=1, selector="first"),
+    "best-of-N, majority vote on patches": dict(method="best-of-n", n=100, selector="majority"),
+    "beam 1x3, env step rewards (oracle)": dict(
+        method="beam", width=1, samples=3, verifier="env", allow_privileged=True
+    ),
+    "best-of-N, execution (oracle)": dict(
+        method="best-of-n", n=100, selector="verifier", verifier="execution", allow_privileged=True
+    ),
+}
+
+
+async def swe_slice(args) -> None:
+    """A small SWE table: swe/Mutants-v1 on bwrap, the first `--swe` tasks of each project."""
+    spec = agentgym.spec("swe/Mutants-v1")
+    probe = spec.make_async(backend="bwrap")
+    projects: dict[str, list[str]] = {}
+    for task_id in sorted(probe.tasks):
+        projects.setdefault(task_id.split("-")[0], []).append(task_id)
+    await probe.close()
+    ids = [t for ts in projects.values() for t in ts[: args.swe]]
+    budget = args.swe_budget
+    print(
+        f"\n| swe/Mutants-v1, {len(ids)} tasks x {args.seeds} seeds, <= {budget} calls | success | "
+        "calls | env steps | forks |\n|---|---|---|---|---|"
+    )
+    for name, config in SWE_CONFIGS.items():
+        wins, calls, steps, forks = [], [], [], []
+        for seed in range(args.seeds):
+            for task_id in ids:
+                result = await run_search(
+                    lambda: spec.make_async(backend="bwrap"),
+                    policy_for(args, seed),
+                    task_id,
+                    budget=Budget(policy_calls=budget),
+                    **config,
+                )
+                wins.append(float(result.episode.success))
+                calls.append(result.search.spent.policy_calls)
+                steps.append(result.search.spent.env_steps)
+                forks.append(result.search.spent.forks)
+        print(
+            f"| {name} | {statistics.fmean(wins):.3f} | {statistics.fmean(calls):.1f} | "
+            f"{statistics.fmean(steps):.1f} | {statistics.fmean(forks):.1f} |",
+            flush=True,
+        )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--p", type=float, default=0.8, help="chance each step is right")
@@ -250,7 +298,19 @@ async def main() -> None:
     parser.add_argument("--policy", help="a policy spec instead of the step-noisy oracle")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument(
+        "--swe",
+        type=int,
+        default=0,
+        help="also a SWE table on this many tasks per project (bwrap; slow)",
+    )
+    parser.add_argument("--swe-only", action="store_true")
+    parser.add_argument("--swe-budget", type=int, default=8)
     args = parser.parse_args()
+    if args.swe_only:
+        print(f"# load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; p={args.p}")
+        await swe_slice(args)
+        return
     ids = sorted(agentgym.make_async(ENV).tasks)
     random.Random(7).shuffle(ids)
     half = len(ids) // 2
@@ -282,6 +342,8 @@ async def main() -> None:
                 {"curves": curve, "equal_budget": table, "args": vars(args)}, indent=1, default=str
             )
         )
+    if args.swe:
+        await swe_slice(args)
     if not args.no_plots:
         plot(curve, table, args)
         print(f"\nplots: {IMG / 'search_coverage.png'}, {IMG / 'search_budget.png'}")
