@@ -226,6 +226,7 @@ def _mount_optional(module: str, attr: str, name: str, help: str) -> None:
 
 
 register_run_commands(app)  # export, report, compare
+importlib.import_module("agentgym.search.cli").register(app)  # search
 _mount_optional("agentgym.sandbox.cli", "sandbox_app", "sandbox", "Sandbox backends: doctor.")
 _mount_optional("agentgym.environments.swe.cli", "tasks_app", "tasks", "Task files: generate, validate.")
 _mount_optional("agentgym.verifiers.cli", "verifiers_app", "verifiers", "Verifiers: list, train-prm, calibrate, rank.")

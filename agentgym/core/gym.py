@@ -12,6 +12,7 @@ parent (AsyncVectorEnv makes each env in its worker).
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import threading
 from collections.abc import Coroutine
@@ -63,6 +64,10 @@ class GymEnv(gymnasium.Env):
     reward="step" (default): each step's reward is the verifier's step reward, and the final step
     adds the difference to the outcome, so an episode's return equals its verified outcome.
     reward="outcome": 0 on every step but the last, which carries the outcome.
+
+    What was paid so far is read from the async env (`Env.paid`), not kept here: a fork (this
+    class's `fork()`, or `GymEnv(await env.fork())`) carries its prefix's payments along, so the
+    prefix's rewards plus the child's remaining ones equal the child's outcome, never more.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -82,7 +87,6 @@ class GymEnv(gymnasium.Env):
         self.reward_mode = reward
         self.observation_space = ChatObservation()
         self.action_space = AssistantAction([t.name for t in env.tools])
-        self._return = 0.0
         self._closed = False
 
     @property
@@ -95,19 +99,32 @@ class GymEnv(gymnasium.Env):
         if seed is None:
             seed = int(self.np_random.integers(0, 2**31 - 1))
         obs, info = run_sync(self.env.reset(seed=seed, options=options))
-        self._return = 0.0
         return _to_gym(obs), dict(info)
 
     def step(self, action: Any):
+        paid = self.env.paid  # what the episode's earlier steps (a fork's prefix too) paid
         result = run_sync(self.env.step(action))
         reward = result.reward.value if self.reward_mode == "step" else 0.0
         info = dict(result.info)
         info["reward_components"] = dict(result.reward.components)
         if "outcome" in info:
             outcome = float(info["outcome"]["value"])
-            reward = outcome - self._return if self.reward_mode == "step" else outcome
-        self._return += reward
+            reward = outcome - paid if self.reward_mode == "step" else outcome
         return _to_gym(result.observation), float(reward), result.terminated, result.truncated, info
+
+    def fork(self) -> GymEnv:
+        """An independent copy of this env mid-episode (`Env.fork`), as a gym env of its own: same
+        task, history, state and reward mode. Close it when done; it owns its own resources."""
+        if self._closed:
+            raise RuntimeError("this env is closed")
+        child = GymEnv(
+            run_sync(self.env.fork()), render_mode=self.render_mode, reward=self.reward_mode
+        )
+        child.spec = self.spec
+        if self._np_random is not None:  # the same random stream from here on, like the state
+            child._np_random = copy.deepcopy(self._np_random)
+            child._np_random_seed = self._np_random_seed
+        return child
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":

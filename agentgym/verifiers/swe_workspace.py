@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import difflib
 import json
+import uuid
 from typing import Any
 
 from agentgym.core.errors import VerifierError
@@ -18,6 +19,9 @@ from agentgym.core.errors import VerifierError
 REPO_DIR = "/workspace/repo"
 MAX_FILES = 50_000
 MAX_READ_BYTES = 4 << 20  # what the agent changed, in all
+# the listing (base64: 4/3 of the bytes, plus names) goes through a file in the sandbox's private
+# /tmp: a command's stdout is capped (Limits.output_bytes) and would cut a big changed file
+MAX_LISTING_BYTES = 6 * MAX_READ_BYTES
 
 _LIST_AND_READ = r"""
 import base64, hashlib, json, os, stat, sys
@@ -47,7 +51,9 @@ for rel, (digest, size) in sorted(files.items()):
     with open(os.path.join(root, rel), "rb") as f:
         changed[rel] = base64.b64encode(f.read(size)).decode()
 deleted = sorted(rel for rel in manifest if rel not in files)
-print(json.dumps({"changed": changed, "deleted": deleted, "problem": problem}))
+fd = os.open(job["out"], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+with os.fdopen(fd, "w") as f:
+    json.dump({"changed": changed, "deleted": deleted, "problem": problem}, f)
 """
 
 
@@ -62,16 +68,20 @@ async def agent_changes(env: Any) -> tuple[dict[str, bytes | None], str]:
     """Files the agent added or changed (path -> bytes) or deleted (None), and a problem ("" if
     none) such as a repository too big to read whole."""
     sandbox, verifier = _swe_parts(env)
+    # a fresh name each time (O_EXCL, no symlinks followed): nothing the agent left can stand in
+    listing = f"/tmp/agentgym-listing-{uuid.uuid4().hex}.json"
     job = {"root": REPO_DIR, "manifest": verifier.manifest, "max_files": MAX_FILES,
-           "max_bytes": MAX_READ_BYTES}
+           "max_bytes": MAX_READ_BYTES, "out": listing}
     res = await sandbox.exec(["/usr/bin/python3", "-I", "-S", "-c", _LIST_AND_READ], timeout=120,
                              stdin=json.dumps(job))
     if res.exit_code != 0 or res.timed_out:
         raise VerifierError(f"could not read the agent's workspace: {res.stderr.strip()[-300:] or 'timed out'}")
     try:
-        out = json.loads(res.stdout)
-    except json.JSONDecodeError:
-        raise VerifierError("could not read the agent's workspace: its listing was cut") from None
+        out = json.loads(await sandbox.read_bytes(listing, max_bytes=MAX_LISTING_BYTES))
+    except (OSError, json.JSONDecodeError) as e:
+        raise VerifierError(f"could not read the agent's workspace listing: {e}") from None
+    finally:
+        await sandbox.exec(["rm", "-f", listing], timeout=30)
     changes: dict[str, bytes | None] = {rel: base64.b64decode(data) for rel, data in out["changed"].items()}
     changes.update({rel: None for rel in out["deleted"]})
     return changes, out["problem"]

@@ -10,6 +10,10 @@ Checks, each 0 or 1 (the score is their product, so any broken rule fails):
 - `answered`: the agent's last message to the user is not a question, and the episode did not
   end on a tool error.
 It cannot tell whether the right write was made: that is what the state diff (privileged) knows.
+
+Step scores (for step-level search): -1 for a step whose tool calls failed or after which one of
+`authenticated`, `confirmed`, `grounded` no longer holds while it held before; 0 otherwise. The
+return so far counts the agent's slips.
 """
 
 from __future__ import annotations
@@ -97,6 +101,21 @@ class ToolUseRules(Verifier):
 
     name = "tooluse_rules"
     privileged = False
+    scores_steps = True
+
+    async def score_step(self, episode: Episode, index: int, task: Task, env: Env | None = None) -> Reward:
+        if task.family != "tooluse":
+            raise VerifierError(f"tooluse_rules checks tool-use episodes, not {task.family!r} ones")
+        step = episode.steps[index]
+        failed = sum((m.content or "").startswith("Error") for m in step.tool_results)
+        before = check(tr.history(episode, index))
+        after = check([*tr.history(episode, index), tr.action_message(step.action), *step.tool_results])
+        broken = [k for k in ("authenticated", "confirmed", "grounded") if before[k] > after[k]]
+        value = -1.0 if failed or broken else 0.0
+        why = [f"{failed} tool call(s) failed"] if failed else []
+        why += [f"broke {', '.join(broken)}"] if broken else []
+        return Reward(value=value, components={"failed_calls": float(failed), "broken": float(len(broken))},
+                      explanation="; ".join(why) or "no slip", source=self.name)
 
     async def score_episode(self, episode: Episode, task: Task, env: Env | None = None) -> Reward:
         if task.family != "tooluse":
