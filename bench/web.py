@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agentgym.environments.web import serve  # noqa: E402
+from agentgym.environments.web.app_env import AppEnv  # noqa: E402
 from agentgym.environments.web.browser import SharedBrowser, shared_browser  # noqa: E402
-from agentgym.environments.web.env import AppEnv  # noqa: E402
 from agentgym.environments.web.observe import read_page  # noqa: E402
 
 

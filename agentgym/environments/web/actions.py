@@ -31,6 +31,8 @@ class BrowserSession:
     active: int = 0
     answer: str | None = None
     last_error: str | None = None
+    router: Any = None  # answers the context's requests; a reused context gets the next episode's sites
+    cdp: dict[Any, Any] = field(default_factory=dict)  # DevTools sessions by page (see reuse.py)
     _navigations: dict[Any, set] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
