@@ -16,7 +16,7 @@ from typing import Any
 
 from agentgym.core.errors import VerifierError
 from agentgym.core.paths import tasks_dir
-from agentgym.core.types import Message, Reward, Task
+from agentgym.core.types import Action, Message, Reward, Task
 from agentgym.environments.web import serve
 from agentgym.environments.web.browser import shared_browser
 from agentgym.environments.web.env import BrowserEnv
@@ -32,8 +32,8 @@ from agentgym.environments.web.verify import (
 )
 from agentgym.verifiers.state_diff import explain
 
-#: the next episode is prepared only after this much think time (back-to-back resets reuse the tab
-#: instead, and a preparation they would throw away would only compete with them for the CPU)
+#: the next episode is prepared once the env has been idle this long (the agent is thinking): back
+#: to back resets reuse the tab instead, and a preparation they threw away would only take CPU
 PREPARE_AFTER_S = 0.25
 
 
@@ -84,7 +84,8 @@ class AppEnv(BrowserEnv):
         return (task.db_seed, task.start_url, tuple(task.allowed_origins))
 
     async def _prepare(self, task: WebTask, started: list[bool]) -> dict[str, Any]:
-        await asyncio.sleep(PREPARE_AFTER_S)
+        while self._bg.busy or (idle := time.monotonic() - self._bg.last_active) < PREPARE_AFTER_S:
+            await asyncio.sleep(PREPARE_AFTER_S if self._bg.busy else PREPARE_AFTER_S - idle)
         started.append(True)
         template = serve.db_template(self.app_name, self.app, task.db_seed)
         db = serve.episode_db(template)
@@ -151,7 +152,8 @@ class AppEnv(BrowserEnv):
 
     async def _reset(self, task: Task, seed: int | None) -> list[Message]:
         started = time.perf_counter()
-        messages = await super()._reset(task, seed)
+        with self._bg.working():
+            messages = await super()._reset(task, seed)
         self.reset_seconds = time.perf_counter() - started
         self._drop_pending()  # not needed: the tab was reused (a ready one was taken by _open)
         if self.prepare_next:
@@ -159,6 +161,10 @@ class AppEnv(BrowserEnv):
             self._bg.next = asyncio.get_running_loop().create_task(self._prepare(task, self._bg.next_started))
         return messages
 
+
+    async def _step(self, action: Action) -> tuple[list[Message], Reward, bool]:
+        with self._bg.working():
+            return await super()._step(action)
 
     async def _progress(self) -> tuple[Reward, bool]:
         assert self.db_path is not None and self.view is not None

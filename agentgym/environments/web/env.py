@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from agentgym.core.errors import BrowserError, InfraError, UserInputError
@@ -117,13 +120,18 @@ class BrowserEnv(ToolEnv):
         session = BrowserSession(context, origins, timeout_ms=self.action_timeout_ms, router=router)
         session.adopt(page)
         try:
-            # replace (not push) the spare's warm-up page, so it is not in the episode's history
-            async with page.expect_navigation(wait_until="commit", timeout=NAVIGATION_TIMEOUT_MS):
-                await page.evaluate("url => location.replace(url)", start_url)
+            await self._navigate_afresh(session, page, start_url)
         except Exception as e:
             await context.close()
             raise BrowserError(f"could not open {start_url}: {e}") from e
         return session
+
+    @staticmethod
+    async def _navigate_afresh(session: BrowserSession, page: Any, url: str) -> None:
+        """Open `url` in `page` as the only entry of its history (no page before it to go back to)."""
+        await replace_url(page, url, NAVIGATION_TIMEOUT_MS, wait_until="commit")
+        await page.wait_for_load_state("domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS)
+        await reuse.forget_history(session, page)
 
     async def _open(self, task: WebTask, seed: int | None) -> None:
         """Serve `task` and open its start page (sets `session` and `_sites`)."""
@@ -151,9 +159,7 @@ class BrowserEnv(ToolEnv):
                 raise BrowserError("the next episode's sites differ")
             session.router.use(self._sites, origins)
             session.answer = session.last_error = None
-            await replace_url(page, start_url, NAVIGATION_TIMEOUT_MS, wait_until="commit")
-            await page.wait_for_load_state("domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS)
-            await reuse.forget_history(session, page)
+            await self._navigate_afresh(session, page, start_url)
             await self._after_open(task, seed)
         except Exception:
             self._retire()  # the tab, and whatever of the next episode was made: start afresh
@@ -318,6 +324,16 @@ class Background:
         self.disposals: set[asyncio.Task] = set()
         self.next: asyncio.Task | None = None
         self.next_started: list[bool] = []  # non-empty once the preparation has started its work
+        self.last_active = 0.0  # time.monotonic() when the last reset or step ended
+        self.busy = False  # a reset or step is running
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        self.busy = True
+        try:
+            yield
+        finally:
+            self.busy, self.last_active = False, time.monotonic()
 
     def __deepcopy__(self, memo: dict) -> Background:
         return Background()

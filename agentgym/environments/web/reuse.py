@@ -12,7 +12,7 @@ episode's DB copy.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
 from typing import Any
 
@@ -39,15 +39,14 @@ async def wipe(session: BrowserSession, origins: list[str]) -> Any:
         session.cdp.pop(other, None)
         await other.close()
     session.pages, session.active = [first], 0
+    client = await cdp(session, first)
     # session storage is kept per tab and can only be reached from a document of its origin
-    with contextlib.suppress(Exception):
-        await first.evaluate("() => sessionStorage.clear()")
+    await client.send("Runtime.evaluate", {"expression": "try { sessionStorage.clear() } catch (e) {}"})
     # leave the document now, so none of its handlers runs after the wipe
     await first.goto("about:blank", wait_until="commit", timeout=_BLANK_TIMEOUT_MS)
-    await session.context.clear_cookies()
-    client = await cdp(session, first)
-    for origin in sorted({origin_of(o) for o in origins}):
-        await client.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    await asyncio.gather(session.context.clear_cookies(), *(
+        client.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        for origin in sorted({origin_of(o) for o in origins})))
     return first
 
 
