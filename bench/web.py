@@ -47,7 +47,9 @@ def median_ms(times: list[float]) -> float:
 def row(label: str, ours: list[float], peer: list[float] | None) -> str:
     line = f"  {label:<52} ours {median_ms(ours):7.1f} ms"
     if peer:
-        line += f"   BrowserGym {median_ms(peer):7.1f} ms   {median_ms(peer) / median_ms(ours):5.1f}x"
+        line += (
+            f"   BrowserGym {median_ms(peer):7.1f} ms   {median_ms(peer) / median_ms(ours):5.1f}x"
+        )
     return line
 
 
@@ -87,7 +89,11 @@ def peer_browsergym(config: dict) -> dict:
                 started = time.perf_counter()
                 obs, *_ = env.step(f"click('{bid}')")
                 clicks.append(time.perf_counter() - started)
-            assert obs["screenshot"] is not None and obs["axtree_object"] and not obs["last_action_error"]
+            assert (
+                obs["screenshot"] is not None
+                and obs["axtree_object"]
+                and not obs["last_action_error"]
+            )
             out[task]["click"] = clicks
         env.close()
     return out
@@ -99,8 +105,16 @@ def run_peer(bg_python: str, tasks: list[str], n: int) -> tuple[dict | None, str
 
     if not Path(bg_python).exists():
         return None, f"no BrowserGym venv at {bg_python}"
-    config = {"tasks": tasks, "n": n, "chromium": chromium_path(), "args": CHROMIUM_ARGS, "html": str(html_root())}
-    done = subprocess.run([bg_python, __file__, "--peer", json.dumps(config)], capture_output=True, text=True)
+    config = {
+        "tasks": tasks,
+        "n": n,
+        "chromium": chromium_path(),
+        "args": CHROMIUM_ARGS,
+        "html": str(html_root()),
+    }
+    done = subprocess.run(
+        [bg_python, __file__, "--peer", json.dumps(config)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         return None, f"BrowserGym failed: {done.stderr.strip().splitlines()[-1:]}"
     return json.loads(done.stdout.strip().splitlines()[-1]), ""
@@ -124,7 +138,12 @@ async def our_miniwob(task: str, n: int, **observe: bool) -> dict[str, list[floa
         if task == CLICK_TASK:
             await env.reset(seed=1)
             element = next(e["id"] for e in env.extras()["elements"] if e["role"] == "checkbox")
-            action = {"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "click", "arguments": {"id": element}}}]}
+            action = {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": "c", "function": {"name": "click", "arguments": {"id": element}}}
+                ],
+            }
             clicks = []
             for _ in range(n):
                 started = time.perf_counter()
@@ -188,11 +207,26 @@ async def our_forks(n: int) -> dict[str, list[float]]:
     from agentgym.environments.web.miniwob import MiniWobEnv
 
     out: dict[str, list[float]] = {}
-    for name, env in (("shop", AppEnv("shop", prepare_next=False)), ("miniwob enter-text", MiniWobEnv("enter-text"))):
+    for name, env in (
+        ("shop", AppEnv("shop", prepare_next=False)),
+        ("miniwob enter-text", MiniWobEnv("enter-text")),
+    ):
         times = []
         try:
-            await env.reset(seed=1) if name != "shop" else await env.reset(options={"task_id": "shop.add_to_cart.0"})
-            await env.step({"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "scroll", "arguments": {"direction": "down"}}}]})
+            await env.reset(seed=1) if name != "shop" else await env.reset(
+                options={"task_id": "shop.add_to_cart.0"}
+            )
+            await env.step(
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "c",
+                            "function": {"name": "scroll", "arguments": {"direction": "down"}},
+                        }
+                    ],
+                }
+            )
             for _ in range(n):
                 started = time.perf_counter()
                 child = await env.fork()
@@ -228,8 +262,16 @@ def report(ours: dict, peer: dict | None, why: str) -> None:
         print(row(task, times["reset"], (peer or {}).get(task, {}).get("reset")))
     print(f"click step ({CLICK_TASK})")
     bg_click = (peer or {}).get(CLICK_TASK, {}).get("click")
-    print(row("ours: page text (default observation)", ours["miniwob"][CLICK_TASK]["click"], bg_click))
-    print(row("ours: page text + axtree + screenshot (as BrowserGym)", ours["miniwob_full_obs"]["click"], bg_click))
+    print(
+        row("ours: page text (default observation)", ours["miniwob"][CLICK_TASK]["click"], bg_click)
+    )
+    print(
+        row(
+            "ours: page text + axtree + screenshot (as BrowserGym)",
+            ours["miniwob_full_obs"]["click"],
+            bg_click,
+        )
+    )
     print("shop episode reset (peer: a browser launched per episode, as BrowserGym does)")
     peer_app = ours["app_launch_per_episode"]
     print(row("back to back (the last episode's tab reused)", ours["app_back_to_back"], peer_app))
@@ -255,8 +297,15 @@ async def check_reuse(tasks: list[str]) -> None:
         if k >= len(elements):
             return None
         e = elements[k]
-        name, args = ("fill", {"id": e["id"], "text": "zz"}) if e["role"] == "textbox" else ("click", {"id": e["id"]})
-        return {"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": name, "arguments": args}}]}
+        name, args = (
+            ("fill", {"id": e["id"], "text": "zz"})
+            if e["role"] == "textbox"
+            else ("click", {"id": e["id"]})
+        )
+        return {
+            "role": "assistant",
+            "tool_calls": [{"id": "c", "function": {"name": name, "arguments": args}}],
+        }
 
     async def look(env: MiniWobEnv, reuse_seed: int) -> list:
         obs, _ = await env.reset(seed=reuse_seed)
@@ -270,7 +319,11 @@ async def check_reuse(tasks: list[str]) -> None:
         return seen
 
     async def one(task: str) -> str | None:
-        reused, fresh, again = MiniWobEnv(task), MiniWobEnv(task, reuse_pages=False), MiniWobEnv(task, reuse_pages=False)
+        reused, fresh, again = (
+            MiniWobEnv(task),
+            MiniWobEnv(task, reuse_pages=False),
+            MiniWobEnv(task, reuse_pages=False),
+        )
         try:
             await reused.reset(seed=11)
             for k in range(4):
@@ -300,8 +353,13 @@ async def check_reuse(tasks: list[str]) -> None:
     bad = {t: why for t, why in results if why}
     for task, why in sorted(bad.items()):
         print(f"  {task}: {why}")
-    print(f"{len(results) - len(bad)} of {len(results)} pages start a new episode in place as a fresh page does")
-    print("RELOAD_EACH_EPISODE candidates:", json.dumps(sorted(t for t, w in bad.items() if not w.startswith("error"))))
+    print(
+        f"{len(results) - len(bad)} of {len(results)} pages start a new episode in place as a fresh page does"
+    )
+    print(
+        "RELOAD_EACH_EPISODE candidates:",
+        json.dumps(sorted(t for t, w in bad.items() if not w.startswith("error"))),
+    )
 
 
 def main() -> None:

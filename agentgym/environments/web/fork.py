@@ -61,12 +61,16 @@ _APPLY_JS = r"""
 }
 """
 
-_SET_LOCAL_STORAGE_JS = "items => { for (const {name, value} of items) localStorage.setItem(name, value); }"
+_SET_LOCAL_STORAGE_JS = (
+    "items => { for (const {name, value} of items) localStorage.setItem(name, value); }"
+)
 
 
 def copy_db(source: Path) -> Path:
     """A private copy of an episode DB, beside it (SQLite's backup API: consistent even mid-write)."""
-    handle, name = tempfile.mkstemp(prefix=source.stem + "-fork-", suffix=".sqlite", dir=source.parent)
+    handle, name = tempfile.mkstemp(
+        prefix=source.stem + "-fork-", suffix=".sqlite", dir=source.parent
+    )
     os.close(handle)
     src, dst = sqlite3.connect(source), sqlite3.connect(name)
     try:
@@ -83,11 +87,17 @@ async def replace_url(page: Any, url: str, timeout_ms: int, wait_until: str = "l
         await page.evaluate("url => location.replace(url)", url)
 
 
-async def fork_session(parent: BrowserSession, sites: dict[str, Any], timeout_ms: int) -> BrowserSession:
+async def fork_session(
+    parent: BrowserSession, sites: dict[str, Any], timeout_ms: int
+) -> BrowserSession:
     """A new context on the shared browser showing what `parent` shows, its requests answered by `sites`."""
     try:
         storage = await parent.context.storage_state()
-        tabs = [(page.url, await page.evaluate(_CAPTURE_JS, ID_ATTR)) for page in parent.pages if not page.is_closed()]
+        tabs = [
+            (page.url, await page.evaluate(_CAPTURE_JS, ID_ATTR))
+            for page in parent.pages
+            if not page.is_closed()
+        ]
     except Exception as e:
         raise BrowserError(f"could not read the page to fork: {e}") from e
     context, router, page = await shared_browser().claim()

@@ -41,12 +41,18 @@ async def wipe(session: BrowserSession, origins: list[str]) -> Any:
     session.pages, session.active = [first], 0
     client = await cdp(session, first)
     # session storage is kept per tab and can only be reached from a document of its origin
-    await client.send("Runtime.evaluate", {"expression": "try { sessionStorage.clear() } catch (e) {}"})
+    await client.send(
+        "Runtime.evaluate", {"expression": "try { sessionStorage.clear() } catch (e) {}"}
+    )
     # leave the document now, so none of its handlers runs after the wipe
     await first.goto("about:blank", wait_until="commit", timeout=_BLANK_TIMEOUT_MS)
-    await asyncio.gather(session.context.clear_cookies(), *(
-        client.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-        for origin in sorted({origin_of(o) for o in origins})))
+    await asyncio.gather(
+        session.context.clear_cookies(),
+        *(
+            client.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+            for origin in sorted({origin_of(o) for o in origins})
+        ),
+    )
     return first
 
 
@@ -58,7 +64,16 @@ async def forget_history(session: BrowserSession, page: Any) -> None:
 # ---- the accessibility tree ----------------------------------------------------------------------
 
 _SKIP_ROLES = {"none", "generic", "InlineTextBox", "LineBreak", "presentation"}
-_SHOWN_PROPERTIES = ("checked", "selected", "expanded", "disabled", "focused", "required", "level", "valuetext")
+_SHOWN_PROPERTIES = (
+    "checked",
+    "selected",
+    "expanded",
+    "disabled",
+    "focused",
+    "required",
+    "level",
+    "valuetext",
+)
 
 
 async def axtree_text(session: BrowserSession, page: Any, max_chars: int) -> str:
@@ -74,14 +89,22 @@ async def axtree_text(session: BrowserSession, page: Any, max_chars: int) -> str
         node, depth = stack.pop()
         role = (node.get("role") or {}).get("value", "")
         name = (node.get("name") or {}).get("value", "")
-        shown = not node.get("ignored") and role not in _SKIP_ROLES and not (role == "StaticText" and not name)
+        shown = (
+            not node.get("ignored")
+            and role not in _SKIP_ROLES
+            and not (role == "StaticText" and not name)
+        )
         if shown:
             line = "  " * depth + f"{role} {json.dumps(name)}" if name else "  " * depth + role
             value = (node.get("value") or {}).get("value")
             if value not in (None, ""):
                 line += f" value={json.dumps(value)}"
             for prop in node.get("properties", []):
-                if prop["name"] in _SHOWN_PROPERTIES and prop["value"].get("value") not in (None, False, ""):
+                if prop["name"] in _SHOWN_PROPERTIES and prop["value"].get("value") not in (
+                    None,
+                    False,
+                    "",
+                ):
                     line += f" {prop['name']}={json.dumps(prop['value']['value'])}"
             lines.append(line)
             size += len(line) + 1

@@ -22,12 +22,21 @@ _STORAGE_JS = "() => [document.cookie, localStorage.getItem('k'), sessionStorage
 
 
 def call(name: str, **arguments) -> dict:
-    return {"role": "assistant", "content": None,
-            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}]}
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ],
+    }
 
 
 def element(env, role: str, name: str | None = None) -> int:
-    return next(e["id"] for e in env.extras()["elements"] if e["role"] == role and (name is None or e["name"] == name))
+    return next(
+        e["id"]
+        for e in env.extras()["elements"]
+        if e["role"] == role and (name is None or e["name"] == name)
+    )
 
 
 def cart(env: AppEnv) -> list[tuple]:
@@ -36,11 +45,17 @@ def cart(env: AppEnv) -> list[tuple]:
 
 
 def field_value(env) -> str:
-    return next(line for line in env.observation().messages[-1].content.splitlines() if "searchbox" in line)
+    return next(
+        line for line in env.observation().messages[-1].content.splitlines() if "searchbox" in line
+    )
 
 
 async def contexts_on(browser, origin: str) -> list:
-    return [c for c in (await browser.browser()).contexts if any(p.url.startswith(origin) for p in c.pages)]
+    return [
+        c
+        for c in (await browser.browser()).contexts
+        if any(p.url.startswith(origin) for p in c.pages)
+    ]
 
 
 async def test_the_child_has_its_own_copy_of_everything_and_changes_stay_on_their_side(browser):
@@ -51,17 +66,26 @@ async def test_the_child_has_its_own_copy_of_everything_and_changes_stay_on_thei
         await parent.step(call("fill", id=element(parent, "searchbox"), text="lamp"))
         await parent.step(call("new_tab", url="/cart"))
         await parent.step(call("switch_tab", index=0))
-        page = parent.session.page  # what a page script could store; our apps store nothing themselves
-        await page.evaluate("() => { document.cookie = 'c=1; path=/'; localStorage.setItem('k', 'v');"
-                            " sessionStorage.setItem('s', '1'); }")
+        page = (
+            parent.session.page
+        )  # what a page script could store; our apps store nothing themselves
+        await page.evaluate(
+            "() => { document.cookie = 'c=1; path=/'; localStorage.setItem('k', 'v');"
+            " sessionStorage.setItem('s', '1'); }"
+        )
         before = parent.observation()
 
         child = await parent.fork()
         try:
-            assert child.session.context is not parent.session.context and child.db_path != parent.db_path
+            assert (
+                child.session.context is not parent.session.context
+                and child.db_path != parent.db_path
+            )
             assert child.observation() == before  # same history and page as the parent's
             assert [p.url for p in child.session.pages] == [p.url for p in parent.session.pages]
-            assert child.session.active == 0 and child.session.page.url.endswith(f"/product/{PRODUCT}")
+            assert child.session.active == 0 and child.session.page.url.endswith(
+                f"/product/{PRODUCT}"
+            )
             assert await child.session.page.evaluate(_STORAGE_JS) == ["c=1", "v", "1"]
             assert 'value="lamp"' in field_value(child)
             # the child's page really holds the value: searching from it finds lamps
@@ -71,11 +95,16 @@ async def test_the_child_has_its_own_copy_of_everything_and_changes_stay_on_thei
             # the child's changes: DB, storage, URL; none reaches the parent
             await child.step(call("goto", url=f"/product/{PRODUCT}"))
             await child.step(call("click", id=element(child, "button", "Add to cart")))
-            await child.session.page.evaluate("() => { document.cookie = 'c=child; path=/';"
-                                              " localStorage.setItem('k', 'child'); sessionStorage.setItem('s', 'child'); }")
+            await child.session.page.evaluate(
+                "() => { document.cookie = 'c=child; path=/';"
+                " localStorage.setItem('k', 'child'); sessionStorage.setItem('s', 'child'); }"
+            )
             assert (PRODUCT, 1) in cart(child) and (PRODUCT, 1) not in cart(parent)
             assert await parent.session.page.evaluate(_STORAGE_JS) == ["c=1", "v", "1"]
-            assert parent.session.page.url.endswith(f"/product/{PRODUCT}") and parent.observation() == before
+            assert (
+                parent.session.page.url.endswith(f"/product/{PRODUCT}")
+                and parent.observation() == before
+            )
             assert 'value="lamp"' in field_value(parent)
 
             # and the parent's changes do not reach the child
@@ -98,15 +127,23 @@ async def test_step_rewards_of_a_child_sum_to_its_outcome(browser):
         child = await parent.fork()
         try:
             rewards = [first.reward.value]
-            rewards.append((await child.step(call("goto", url=f"/product/{PRODUCT}"))).reward.value)  # paid already
-            rewards.append((await child.step(call("click", id=element(child, "button", "Add to cart")))).reward.value)
+            rewards.append(
+                (await child.step(call("goto", url=f"/product/{PRODUCT}"))).reward.value
+            )  # paid already
+            rewards.append(
+                (
+                    await child.step(call("click", id=element(child, "button", "Add to cart")))
+                ).reward.value
+            )
             last = await child.step(call("answer", text="done"))
             rewards.append(last.reward.value)
             assert rewards[1] == 0.0 and rewards[2] == pytest.approx(2 / 3)
             assert last.info["outcome"]["value"] == 1.0 and sum(rewards) == pytest.approx(1.0)
             # the parent did not add the product: doing nothing more scores 0, and its steps sum to that
             stop = await parent.step(call("answer", text="done"))
-            assert stop.info["outcome"]["value"] == 0.0 and first.reward.value + stop.reward.value == pytest.approx(0.0)
+            assert stop.info["outcome"][
+                "value"
+            ] == 0.0 and first.reward.value + stop.reward.value == pytest.approx(0.0)
         finally:
             await child.close()
     finally:
@@ -142,10 +179,16 @@ async def test_many_forks_are_independent_and_closing_them_leaves_no_context_or_
         await parent.step(call("goto", url=f"/product/{PRODUCT}"))
         children = [await parent.fork() for _ in range(5)]
         children.append(await children[0].fork())  # a fork of a fork
-        for quantity, child in enumerate(children, start=1):  # each puts its own quantity in its cart
-            await child.step(call("fill", id=element(child, "spinbutton", "Quantity"), text=str(quantity)))
+        for quantity, child in enumerate(
+            children, start=1
+        ):  # each puts its own quantity in its cart
+            await child.step(
+                call("fill", id=element(child, "spinbutton", "Quantity"), text=str(quantity))
+            )
             await child.step(call("click", id=element(child, "button", "Add to cart")))
-        assert [dict(cart(child)).get(PRODUCT) for child in children] == list(range(1, len(children) + 1))
+        assert [dict(cart(child)).get(PRODUCT) for child in children] == list(
+            range(1, len(children) + 1)
+        )
         assert PRODUCT not in dict(cart(parent))
         assert len({c.session.context for c in children} | {parent.session.context}) == 7
         await asyncio.gather(*(c.close() for c in children))
@@ -164,14 +207,19 @@ async def test_a_miniwob_fork_replays_the_episode_and_goes_its_own_way(browser):
         child = await parent.fork()
         try:
             assert child.observation() == parent.observation()
-            assert 'value="wrong"' in child.view.text and child.session.context is not parent.session.context
+            assert (
+                'value="wrong"' in child.view.text
+                and child.session.context is not parent.session.context
+            )
             wanted = re.search(r'"([^"]+)"', parent.utterance).group(1)
             await child.step(call("fill", id=box, text=wanted))
             done = await child.step(call("click", id=element(child, "button", "Submit")))
             assert done.terminated and done.info["outcome"]["value"] == 1.0
             assert 'value="wrong"' in parent.view.text and not (await parent._state())["done"]
             failed = await parent.step(call("click", id=element(parent, "button", "Submit")))
-            assert failed.info["outcome"]["value"] == 0.0  # the parent's own (wrong) text was submitted
+            assert (
+                failed.info["outcome"]["value"] == 0.0
+            )  # the parent's own (wrong) text was submitted
         finally:
             await child.close()
     finally:

@@ -24,16 +24,28 @@ _LEAVE_JS = """() => { document.cookie = 'c=1; path=/'; localStorage.setItem('k'
 
 
 def call(name: str, **arguments) -> dict:
-    return {"role": "assistant", "content": None,
-            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}]}
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ],
+    }
 
 
 def element(env, role: str, name: str | None = None) -> int:
-    return next(e["id"] for e in env.extras()["elements"] if e["role"] == role and (name is None or e["name"] == name))
+    return next(
+        e["id"]
+        for e in env.extras()["elements"]
+        if e["role"] == role and (name is None or e["name"] == name)
+    )
 
 
 async def test_a_reused_tab_carries_nothing_of_the_last_app_episode(browser):
-    env, fresh = AppEnv("shop", prepare_next=False), AppEnv("shop", prepare_next=False, reuse_pages=False)
+    env, fresh = (
+        AppEnv("shop", prepare_next=False),
+        AppEnv("shop", prepare_next=False, reuse_pages=False),
+    )
     try:
         await env.reset(options={"task_id": TASK})
         tab, context = env.session.page, env.session.context
@@ -51,7 +63,10 @@ async def test_a_reused_tab_carries_nothing_of_the_last_app_episode(browser):
         assert env.session.page is tab and env.session.context is context  # the tab was reused...
         assert env.db_path != old_db and not old_db.exists()
         with sqlite3.connect(env.db_path) as conn:  # ...over a fresh DB copy
-            assert conn.execute("select 1 from cart_items where product_id=?", (PRODUCT,)).fetchone() is None
+            assert (
+                conn.execute("select 1 from cart_items where product_id=?", (PRODUCT,)).fetchone()
+                is None
+            )
         assert len(env.session.pages) == 1 and env.extras()["tabs"] == [env.origin + "/"]
         assert await tab.evaluate(_LEFTOVERS_JS) == ["", 0, 0, 1, True]
         assert await context.cookies() == []
@@ -75,7 +90,9 @@ async def test_a_reused_miniwob_page_starts_the_next_episode_as_a_fresh_page_wou
         await page.evaluate(_LEAVE_JS)
         for seed in (2, 1):  # the same instance as before, too: nothing ticked, nothing stored
             obs, _ = await env.reset(seed=seed)
-            assert env.session.page is page and await page.evaluate("() => window.leftBehind") is True  # in place
+            assert (
+                env.session.page is page and await page.evaluate("() => window.leftBehind") is True
+            )  # in place
             assert await page.evaluate(_LEFTOVERS_JS) == ["", 0, 0, 1, False]
             fresh_obs, _ = await fresh.reset(seed=seed)
             assert obs.messages[-1].content == fresh_obs.messages[-1].content
@@ -91,9 +108,12 @@ async def test_a_miniwob_page_changed_outside_the_task_is_reloaded(browser):
     try:
         await env.reset(seed=1)
         await env.session.page.evaluate(
-            "() => { window.leftBehind = true; document.body.insertAdjacentHTML('beforeend', '<button>Planted</button>'); }")
+            "() => { window.leftBehind = true; document.body.insertAdjacentHTML('beforeend', '<button>Planted</button>'); }"
+        )
         obs, _ = await env.reset(seed=3)
-        assert await env.session.page.evaluate("() => window.leftBehind === undefined")  # a new document
+        assert await env.session.page.evaluate(
+            "() => window.leftBehind === undefined"
+        )  # a new document
         assert "Planted" not in obs.messages[-1].content
         assert obs.messages[-1].content == (await fresh.reset(seed=3))[0].messages[-1].content
         await env.step(call("goto", url="/miniwob/click-link.html"))  # another task's page
@@ -122,6 +142,9 @@ async def test_axtree_and_screenshot_are_observed_on_demand(browser):
     app = AppEnv("shop", axtree=True, prepare_next=False)
     try:
         obs, _ = await app.reset(options={"task_id": TASK})
-        assert 'searchbox "Search products"' in obs.extras["axtree"] and "screenshot_png" not in obs.extras
+        assert (
+            'searchbox "Search products"' in obs.extras["axtree"]
+            and "screenshot_png" not in obs.extras
+        )
     finally:
         await app.close()
