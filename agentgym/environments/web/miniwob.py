@@ -22,7 +22,7 @@ from typing import Any
 from agentgym.core.errors import BrowserError
 from agentgym.core.registry import EnvSpec
 from agentgym.core.types import Reward
-from agentgym.environments.web import serve
+from agentgym.environments.web import reuse, serve
 from agentgym.environments.web.browser import shared_browser
 from agentgym.environments.web.env import BrowserEnv
 from agentgym.environments.web.observe import ID_ATTR
@@ -54,9 +54,10 @@ def task_names() -> list[str]:
 
 #: pages whose instance depends on the clock, not only on the seed (prices move while it runs)
 CLOCK_DRIVEN = frozenset({"stock-market"})
-#: pages reloaded for each episode: reusing them in place did not give the page a fresh episode
-#: gets (found by `python bench/web.py --check-reuse`; see the notes there)
-RELOAD_EACH_EPISODE = CLOCK_DRIVEN
+#: pages reloaded for each episode: a new episode in place differed from a fresh page's in
+#: `python bench/web.py --check-reuse`: timers of the last episode may still fire (button-delay),
+#: the colour picker keeps its own state (use-colorwheel*), or the page moves with the clock
+RELOAD_EACH_EPISODE = CLOCK_DRIVEN | {"button-delay", "chase-circle", "use-colorwheel", "use-colorwheel-2"}
 
 # Runs in the page before the next episode: the page outside the task area must be as first seen;
 # then fields go back to their defaults and our ids, storage, focus and selection are cleared.
@@ -68,10 +69,16 @@ _FRAME_JS = r"""
 """
 _NEXT_EPISODE_JS = r"""
 ([ID, seed, limitMs]) => {
-  for (const el of document.querySelectorAll('input, textarea')) {
-    el.value = el.defaultValue; el.checked = el.defaultChecked;
-  }
-  for (const o of document.querySelectorAll('option')) o.selected = o.defaultSelected;
+  // the form reset algorithm, for every field: values back to their defaults, and the fields no
+  // longer "dirty" (a field the agent typed in would not take a default the task sets later)
+  const form = document.createElement('form'), fields = document.querySelectorAll('input, textarea, select');
+  form.id = '__agentgym_reset'; form.hidden = true; document.body.appendChild(form);
+  const owners = Array.from(fields, (el) => el.getAttribute('form'));
+  fields.forEach((el) => el.setAttribute('form', form.id));
+  form.reset();
+  fields.forEach((el, i) => owners[i] === null ? el.removeAttribute('form') : el.setAttribute('form', owners[i]));
+  form.remove();
+  if (location.href.includes('#')) history.replaceState(null, '', location.pathname + location.search);
   for (const el of document.querySelectorAll('[' + ID + ']')) el.removeAttribute(ID);
   window.__agentgymNextId = 1;
   try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}
@@ -152,6 +159,7 @@ class MiniWobEnv(BrowserEnv):
             await session.context.clear_cookies()
             await page.evaluate(_NEXT_EPISODE_JS, [ID_ATTR, str(seed or 0), int(self.time_limit_s * 1000)])
             await page.wait_for_function("WOB_TASK_READY === true", timeout=10_000)
+            await reuse.forget_history(session, page)  # links to "#..." add entries in the page
             self.utterance = await page.evaluate("core.getUtterance()")
         except Exception:
             return False  # the caller reloads the page
