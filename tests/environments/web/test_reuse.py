@@ -87,6 +87,7 @@ async def test_a_reused_miniwob_page_starts_the_next_episode_as_a_fresh_page_wou
         page = env.session.page
         for box in [e["id"] for e in env.extras()["elements"] if e["role"] == "checkbox"]:
             await env.step(call("click", id=box))  # leave every box ticked
+        await env.step(call("goto", url="#planted"))  # a same-page entry in the tab's history
         await page.evaluate(_LEAVE_JS)
         for seed in (2, 1):  # the same instance as before, too: nothing ticked, nothing stored
             obs, _ = await env.reset(seed=seed)
@@ -97,7 +98,24 @@ async def test_a_reused_miniwob_page_starts_the_next_episode_as_a_fresh_page_wou
             fresh_obs, _ = await fresh.reset(seed=seed)
             assert obs.messages[-1].content == fresh_obs.messages[-1].content
             assert " checked" not in obs.messages[-1].content.replace("unchecked", "")
-            assert not (await env._state())["done"]
+            assert not (await env._state())["done"] and "#" not in env.extras()["url"]
+    finally:
+        await env.close()
+        await fresh.close()
+
+
+async def test_text_typed_in_a_field_does_not_outlive_its_miniwob_episode(browser):
+    """The task writes the next text into the area itself: a field the agent typed in must take it."""
+    env, fresh = MiniWobEnv("scroll-text"), MiniWobEnv("scroll-text", reuse_pages=False)
+    try:
+        await env.reset(seed=1)
+        page = env.session.page
+        for field in [e["id"] for e in env.extras()["elements"] if e["role"] == "textbox"]:
+            await env.step(call("fill", id=field, text="typed by the last episode"))
+        obs, _ = await env.reset(seed=2)
+        assert env.session.page is page
+        assert obs.messages[-1].content == (await fresh.reset(seed=2))[0].messages[-1].content
+        assert "typed by the last episode" not in obs.messages[-1].content
     finally:
         await env.close()
         await fresh.close()
