@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.core.errors import BrowserError
+from agentgym.environments.web import reuse
 from agentgym.environments.web.actions import BrowserSession
 from agentgym.environments.web.browser import shared_browser
 from agentgym.environments.web.observe import ID_ATTR
@@ -118,6 +119,7 @@ async def fork_session(
             tab = page if i == 0 else await session.new_page()
             if url.startswith(("http://", "https://")):
                 await replace_url(tab, url, timeout_ms)
+            await reuse.forget_history(session, tab)  # (the warm-up and storage pages)
             await tab.evaluate(_APPLY_JS, [ID_ATTR, state])
         session.active = parent.active
     except BaseException as e:
