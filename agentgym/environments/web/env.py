@@ -8,7 +8,6 @@ see reuse.py) and, for our apps, its own copy of the seeded app DB served in-pro
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import time
 from collections.abc import Iterator
@@ -66,7 +65,7 @@ class BrowserEnv(ToolEnv):
         self.reuse_pages = reuse_pages  # a reset may wipe and reuse the last episode's tab
         self.session: BrowserSession | None = None
         self.view: PageView | None = None
-        self._png: bytes | None = None
+        self._png: str | None = None  # base64
         self._axtree: str | None = None
         self._page_messages: list[int] = []
         self._sites: dict[str, Any] = {}
@@ -221,10 +220,13 @@ class BrowserEnv(ToolEnv):
     async def _look(self) -> None:
         assert self.session is not None
         try:
-            self.view = await read_page(self.session.page, self.max_chars, leaves=self.mark_leaves, root=self.view_root)
-            page = self.session.page
-            self._png = await page.screenshot(type="png") if self.screenshot else None
-            self._axtree = await reuse.axtree_text(self.session, page, self.max_chars) if self.axtree else None
+            session = self.session
+            self.view = await read_page(session.page, self.max_chars, leaves=self.mark_leaves, root=self.view_root)
+            page = session.page  # (after the read, which waits out a navigation in flight)
+            self._png, self._axtree = await asyncio.gather(
+                reuse.screenshot_png(session, page) if self.screenshot else _nothing(),
+                reuse.axtree_text(session, page, self.max_chars) if self.axtree else _nothing(),
+            )
         except InfraError:
             raise
         except Exception as e:
@@ -264,7 +266,7 @@ class BrowserEnv(ToolEnv):
             ],
         }
         if self._png is not None:
-            out["screenshot_png"] = base64.b64encode(self._png).decode()
+            out["screenshot_png"] = self._png
         if self._axtree is not None:
             out["axtree"] = self._axtree
         return out
@@ -314,6 +316,10 @@ class BrowserEnv(ToolEnv):
         self._retire()
         if self._bg.disposals:
             await asyncio.gather(*self._bg.disposals)
+
+
+async def _nothing() -> None:
+    return None
 
 
 class Background:

@@ -61,6 +61,11 @@ async def forget_history(session: BrowserSession, page: Any) -> None:
     await (await cdp(session, page)).send("Page.resetNavigationHistory")
 
 
+async def screenshot_png(session: BrowserSession, page: Any) -> str:
+    """The viewport as a PNG, base64-encoded (as DevTools sends it: no decoding and re-encoding)."""
+    return (await (await cdp(session, page)).send("Page.captureScreenshot", {"format": "png"}))["data"]
+
+
 # ---- the accessibility tree ----------------------------------------------------------------------
 
 _SKIP_ROLES = {"none", "generic", "InlineTextBox", "LineBreak", "presentation"}
