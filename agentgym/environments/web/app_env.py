@@ -52,6 +52,7 @@ class AppEnv(BrowserEnv):
         self.prepare_next = prepare_next
 
     fork_shared = (*BrowserEnv.fork_shared, "app")
+    scripted_pages = False  # our apps render on the server; their pages have no scripts
 
     @property
     def origin(self) -> str:

@@ -19,7 +19,7 @@ from agentgym.environments.base import CallResult, ToolEnv, Turn
 from agentgym.environments.web import reuse
 from agentgym.environments.web.actions import BROWSER_TOOLS, BrowserSession
 from agentgym.environments.web.browser import shared_browser
-from agentgym.environments.web.fork import fork_session, replace_url
+from agentgym.environments.web.fork import fork_session
 from agentgym.environments.web.observe import PageView, read_page
 from agentgym.environments.web.tasks import WebTask
 from agentgym.tools import Toolbox
@@ -44,6 +44,8 @@ class BrowserEnv(ToolEnv):
     #: CSS selector of the part of the page to show (None: the whole body)
     view_root: str | None = None
     fork_resources = ("session", "_sites")
+    #: the served pages may run scripts (a reused tab then leaves the old page before the wipe)
+    scripted_pages = True
     #: observation options a reset may change for its episode (reset(options={"axtree": True}))
     observation_options = ("screenshot", "axtree")
 
@@ -128,8 +130,7 @@ class BrowserEnv(ToolEnv):
     @staticmethod
     async def _navigate_afresh(session: BrowserSession, page: Any, url: str) -> None:
         """Open `url` in `page` as the only entry of its history (no page before it to go back to)."""
-        await replace_url(page, url, NAVIGATION_TIMEOUT_MS, wait_until="commit")
-        await page.wait_for_load_state("domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS)
+        await page.goto(url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS)
         await reuse.forget_history(session, page)
 
     async def _open(self, task: WebTask, seed: int | None) -> None:
@@ -152,7 +153,7 @@ class BrowserEnv(ToolEnv):
         old = self._detach()  # the tab is taken back; the last episode's sites (and DB) are retired
         self.session, old["session"] = session, None
         try:
-            page = await reuse.wipe(session, origins)
+            page = await reuse.wipe(session, origins, leave_page=self.scripted_pages)
             self._sites, start_url = await self._serve(task, seed)
             if sorted({*self._sites, *task.allowed_origins}) != origins:
                 raise BrowserError("the next episode's sites differ")

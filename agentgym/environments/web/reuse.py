@@ -3,10 +3,10 @@ observations read over Chrome DevTools Protocol (the accessibility tree).
 
 Why reuse: a new browser context costs a renderer start (hundreds of ms on a busy machine), while a
 new document in the same tab costs one navigation. Before the next episode's page opens, what the
-last one could leave behind is removed: its other tabs, its document (the tab goes to about:blank,
-so no unload handler of the old page runs after the wipe), cookies, every kind of storage of every
-origin it could reach, session storage, and, once the new page has loaded, the tab's back/forward
-history. The new document has its own DOM and script memory; our apps serve it from the new
+last one could leave behind is removed: its other tabs, session storage, its document (the tab
+goes to about:blank, so no handler of the old page runs after the wipe; skipped for our apps,
+whose pages have no scripts), cookies, every kind of storage of every origin it could reach, and,
+once the new page has loaded, the tab's back/forward history. The new document has its own DOM and script memory; our apps serve it from the new
 episode's DB copy.
 """
 
@@ -30,9 +30,10 @@ async def cdp(session: BrowserSession, page: Any) -> Any:
     return client
 
 
-async def wipe(session: BrowserSession, origins: list[str]) -> Any:
-    """Leave only the first tab, on about:blank, with no cookies and nothing stored for `origins`;
-    returns that tab."""
+async def wipe(session: BrowserSession, origins: list[str], leave_page: bool = True) -> Any:
+    """Leave only the first tab, with no cookies and nothing stored for `origins`; returns that tab.
+    `leave_page`: send it to about:blank first, so no script of the old page can store anything
+    after the wipe (pages without scripts need not)."""
     _ = session.page  # drops closed tabs (and raises if none is left)
     first = session.pages[0]
     for other in session.pages[1:]:
@@ -44,8 +45,8 @@ async def wipe(session: BrowserSession, origins: list[str]) -> Any:
     await client.send(
         "Runtime.evaluate", {"expression": "try { sessionStorage.clear() } catch (e) {}"}
     )
-    # leave the document now, so none of its handlers runs after the wipe
-    await first.goto("about:blank", wait_until="commit", timeout=_BLANK_TIMEOUT_MS)
+    if leave_page:  # leave the document now, so none of its handlers runs after the wipe
+        await first.goto("about:blank", wait_until="commit", timeout=_BLANK_TIMEOUT_MS)
     await asyncio.gather(
         session.context.clear_cookies(),
         *(
