@@ -52,7 +52,7 @@ def app_specs() -> list[EnvSpec]:
         if path is None or not _available(f"agentgym.environments.web.apps.{app}"):
             continue
         out.append(EnvSpec(
-            id=f"web/{title}-v0", entry_point="agentgym.environments.web.env:AppEnv",
+            id=f"web/{title}-v0", entry_point="agentgym.environments.web.app_env:AppEnv",
             kwargs={"app": app}, description=description,
             count_tasks=lambda path=path: _count_lines(path),
         ))

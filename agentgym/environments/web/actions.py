@@ -31,6 +31,8 @@ class BrowserSession:
     active: int = 0
     answer: str | None = None
     last_error: str | None = None
+    router: Any = None  # answers the context's requests; a reused context gets the next episode's sites
+    cdp: dict[Any, Any] = field(default_factory=dict)  # DevTools sessions by page (see reuse.py)
     _navigations: dict[Any, set] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -75,7 +77,10 @@ class BrowserSession:
         """Let a navigation started by the last action finish loading."""
         page = self.page
         pending = self._navigations.get(page, set())
-        await asyncio.sleep(0.02)  # events of a navigation the action started arrive meanwhile
+        try:  # one round trip, after the page's zero-delay timers: a navigation they start is seen
+            await page.evaluate("() => new Promise((done) => setTimeout(done, 0))")
+        except Exception as e:  # the document is being left: the wait below sees the navigation
+            _raise_if_crashed(e)
         for _ in range(self.timeout_ms // 10):
             if not pending:
                 break

@@ -1,36 +1,28 @@
 """Web envs: a browser episode driven by tool calls (`BrowserEnv`), and our apps on it (`AppEnv`).
 
-Each episode gets its own browser context on the shared Chromium and, for our apps, its own copy
-of the seeded app DB served in-process (see serve.py), so reset costs milliseconds.
+Each episode gets its own browser context on the shared Chromium (or the last episode's, wiped:
+see reuse.py) and, for our apps, its own copy of the seeded app DB served in-process (serve.py).
+`fork()` gives a child its own context and copies of everything (fork.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import importlib
+import contextlib
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-from agentgym.core.errors import BrowserError, InfraError, VerifierError
-from agentgym.core.paths import tasks_dir
+from agentgym.core.errors import BrowserError, InfraError, UserInputError
 from agentgym.core.types import Message, Reward, Task
 from agentgym.environments.base import CallResult, ToolEnv, Turn
-from agentgym.environments.web import serve
+from agentgym.environments.web import reuse
 from agentgym.environments.web.actions import BROWSER_TOOLS, BrowserSession
 from agentgym.environments.web.browser import shared_browser
+from agentgym.environments.web.fork import fork_session
 from agentgym.environments.web.observe import PageView, read_page
-from agentgym.environments.web.tasks import WebTask, load_tasks
-from agentgym.environments.web.verify import (
-    SubgoalTracker,
-    answer_matches,
-    collateral_changes,
-    open_readonly,
-    run_check,
-)
+from agentgym.environments.web.tasks import WebTask
 from agentgym.tools import Toolbox
-from agentgym.verifiers.state_diff import explain
 
 SYSTEM_PROMPT = (
     "You operate a web browser to do what the user asks. Each observation shows the page as text; "
@@ -52,25 +44,47 @@ class BrowserEnv(ToolEnv):
     #: CSS selector of the part of the page to show (None: the whole body)
     view_root: str | None = None
     fork_resources = ("session", "_sites")
+    #: the served pages may run scripts (a reused tab then leaves the old page before the wipe)
+    scripted_pages = True
+    #: observation options a reset may change for its episode (reset(options={"axtree": True}))
+    observation_options = ("screenshot", "axtree")
 
     def __init__(
         self,
         tasks: list[Task],
         max_steps: int = 30,
         screenshot: bool = False,
+        axtree: bool = False,
         max_chars: int = 12_000,
         action_timeout_ms: int = 10_000,
+        reuse_pages: bool = True,
     ):
         super().__init__(tasks, max_steps=max_steps, toolbox=Toolbox(BROWSER_TOOLS, validate="lax"))
-        self.screenshot = screenshot
+        self.screenshot, self.axtree = screenshot, axtree
+        self._defaults = {"screenshot": screenshot, "axtree": axtree}
         self.max_chars = max_chars
         self.action_timeout_ms = action_timeout_ms
+        self.reuse_pages = reuse_pages  # a reset may wipe and reuse the last episode's tab
         self.session: BrowserSession | None = None
         self.view: PageView | None = None
-        self._png: bytes | None = None
+        self._png: str | None = None  # base64
+        self._axtree: str | None = None
         self._page_messages: list[int] = []
         self._sites: dict[str, Any] = {}
-        self._disposals: set[asyncio.Task] = set()
+        self._seed: int | None = None
+        self._turns: list[list[Any]] = []  # the calls run in each step (a MiniWoB++ fork replays them)
+        self._bg = Background()
+
+    async def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        """Also takes observation options for this episode: {"screenshot": bool, "axtree": bool}."""
+        chosen = dict(self._defaults)
+        for name in self.observation_options:
+            if name in (options or {}):
+                if not isinstance(options[name], bool):
+                    raise UserInputError(f"reset option {name!r} must be true or false, not {options[name]!r}")
+                chosen[name] = options[name]
+        self.screenshot, self.axtree = chosen["screenshot"], chosen["axtree"]
+        return await super().reset(seed, options)
 
     def reference_solver(self, task: Task) -> Any | None:
         """Replays the task's `solution` through the browser tools, finding each element's id on
@@ -104,16 +118,20 @@ class BrowserEnv(ToolEnv):
         origins = sorted({*sites, *task.allowed_origins})
         context, router, page = await shared_browser().claim()
         router.use(sites, origins)
-        session = BrowserSession(context, origins, timeout_ms=self.action_timeout_ms)
+        session = BrowserSession(context, origins, timeout_ms=self.action_timeout_ms, router=router)
         session.adopt(page)
         try:
-            # replace (not push) the spare's warm-up page, so it is not in the episode's history
-            async with page.expect_navigation(wait_until="commit", timeout=NAVIGATION_TIMEOUT_MS):
-                await page.evaluate("url => location.replace(url)", start_url)
+            await self._navigate_afresh(session, page, start_url)
         except Exception as e:
             await context.close()
             raise BrowserError(f"could not open {start_url}: {e}") from e
         return session
+
+    @staticmethod
+    async def _navigate_afresh(session: BrowserSession, page: Any, url: str) -> None:
+        """Open `url` in `page` as the only entry of its history (no page before it to go back to)."""
+        await page.goto(url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS)
+        await reuse.forget_history(session, page)
 
     async def _open(self, task: WebTask, seed: int | None) -> None:
         """Serve `task` and open its start page (sets `session` and `_sites`)."""
@@ -126,11 +144,37 @@ class BrowserEnv(ToolEnv):
         except Exception as e:
             raise BrowserError(f"could not start the task on {start_url}: {e}") from e
 
+    async def _reuse(self, task: WebTask, seed: int | None) -> bool:
+        """Open `task` in the last episode's tab, wiped (see reuse.py); False if it cannot be reused."""
+        session, origins = self.session, sorted({*self._sites, *task.allowed_origins})
+        if (not self.reuse_pages or session is None or session.router is None or not shared_browser().alive
+                or any(p.is_closed() for p in session.pages) or session.allowed_origins != origins):
+            return False
+        old = self._detach()  # the tab is taken back; the last episode's sites (and DB) are retired
+        self.session, old["session"] = session, None
+        try:
+            page = await reuse.wipe(session, origins, leave_page=self.scripted_pages)
+            self._sites, start_url = await self._serve(task, seed)
+            if sorted({*self._sites, *task.allowed_origins}) != origins:
+                raise BrowserError("the next episode's sites differ")
+            session.router.use(self._sites, origins)
+            session.answer = session.last_error = None
+            await self._navigate_afresh(session, page, start_url)
+            await self._after_open(task, seed)
+        except Exception:
+            self._retire()  # the tab, and whatever of the next episode was made: start afresh
+            return False
+        finally:
+            self._retire_resources(old)
+        return True
+
     async def _start(self, task: Task, seed: int | None) -> list[Message]:
         assert isinstance(task, WebTask)
-        self._retire()
         self.view = None
-        await self._open(task, seed)
+        self._seed, self._turns = seed, []
+        if not await self._reuse(task, seed):
+            self._retire()
+            await self._open(task, seed)
         self._raise_site_failure()
         if self.view is None:  # (a prepared episode has already read its start page)
             await self._look()
@@ -148,6 +192,7 @@ class BrowserEnv(ToolEnv):
 
     async def after_turn(self, turn: Turn, messages: list[Message]) -> None:
         assert self.session is not None
+        self._turns.append([r.call for r in turn.results])
         if turn.problems or not turn.calls:  # calls that did not parse are reported, even beside good ones
             self.session.last_error = messages[-1].content.removeprefix("[environment] ")
         elif turn.results:
@@ -176,8 +221,13 @@ class BrowserEnv(ToolEnv):
     async def _look(self) -> None:
         assert self.session is not None
         try:
-            self.view = await read_page(self.session.page, self.max_chars, leaves=self.mark_leaves, root=self.view_root)
-            self._png = await self.session.page.screenshot(type="png") if self.screenshot else None
+            session = self.session
+            self.view = await read_page(session.page, self.max_chars, leaves=self.mark_leaves, root=self.view_root)
+            page = session.page  # (after the read, which waits out a navigation in flight)
+            self._png, self._axtree = await asyncio.gather(
+                reuse.screenshot_png(session, page) if self.screenshot else _nothing(),
+                reuse.axtree_text(session, page, self.max_chars) if self.axtree else _nothing(),
+            )
         except InfraError:
             raise
         except Exception as e:
@@ -217,7 +267,9 @@ class BrowserEnv(ToolEnv):
             ],
         }
         if self._png is not None:
-            out["screenshot_png"] = base64.b64encode(self._png).decode()
+            out["screenshot_png"] = self._png
+        if self._axtree is not None:
+            out["axtree"] = self._axtree
         return out
 
     def _detach(self) -> dict[str, Any]:
@@ -240,154 +292,55 @@ class BrowserEnv(ToolEnv):
         self._retire_resources(self._detach())
 
     def _retire_resources(self, old: dict[str, Any]) -> None:
-        if old["session"] is None and not old["sites"]:
+        if not any(old.values()):
             return
         task = asyncio.get_running_loop().create_task(self._dispose(old))
-        self._disposals.add(task)
-        task.add_done_callback(self._disposals.discard)
+        self._bg.disposals.add(task)
+        task.add_done_callback(self._bg.disposals.discard)
+
+    async def _fork_state(self, child: BrowserEnv) -> None:  # type: ignore[override]
+        """The child's own sites (`_fork_sites`) and a new context showing what this env shows."""
+        if self.session is None:
+            raise RuntimeError("this episode has no browser session to fork")
+        child._sites = await self._fork_sites(child)
+        try:
+            child.session = await fork_session(self.session, child._sites, self.action_timeout_ms)
+        except BaseException:
+            await child._dispose(child._detach())
+            raise
+
+    async def _fork_sites(self, child: BrowserEnv) -> dict[str, Any]:
+        """Sites serving the child its own copy of the apps' state."""
+        raise NotImplementedError(f"{type(self).__name__} does not support fork() yet")
 
     async def close(self) -> None:
         self._retire()
-        if self._disposals:
-            await asyncio.gather(*self._disposals)
+        if self._bg.disposals:
+            await asyncio.gather(*self._bg.disposals)
 
 
-class AppEnv(BrowserEnv):
-    """One of our apps (shop, forum, tracker): own DB copy per episode, sub-goal step rewards."""
+async def _nothing() -> None:
+    return None
 
-    def __init__(self, app: str, tasks: list[WebTask] | None = None, prepare_next: bool = True, **kwargs: Any):
-        self.app_name = app
-        self.app = importlib.import_module(f"agentgym.environments.web.apps.{app}")
-        if tasks is None:
-            tasks = load_tasks(tasks_dir() / "web" / f"{app}.jsonl")
-        super().__init__(list(tasks), **kwargs)
-        self.db_path: Path | None = None
-        self.tracker = SubgoalTracker([])
-        self.reset_seconds = 0.0
-        self.prepare_next = prepare_next
-        self._next: asyncio.Task | None = None
 
-    @property
-    def origin(self) -> str:
-        return serve.app_origin(self.app_name)
+class Background:
+    """An env's background work (disposals, a prepared episode). A fork's deep copy of its parent
+    gets a new, empty one: the parent's pending work stays the parent's."""
 
-    async def _serve(self, task: WebTask, seed: int | None) -> tuple[dict[str, Any], str]:
-        template = serve.db_template(self.app_name, self.app, task.db_seed)
-        self.db_path = serve.episode_db(template)
-        return {self.origin: serve.AsgiSite(self.app.create_app(str(self.db_path)), self.origin)}, (
-            self.origin + task.start_url
-        )
+    def __init__(self) -> None:
+        self.disposals: set[asyncio.Task] = set()
+        self.next: asyncio.Task | None = None
+        self.next_started: list[bool] = []  # non-empty once the preparation has started its work
+        self.last_active = 0.0  # time.monotonic() when the last reset or step ended
+        self.busy = False  # a reset or step is running
 
-    # While an agent works on one episode, the next is made ready: a fresh DB copy served to a
-    # fresh context already showing the start page. Most tasks of an app share the DB seed and
-    # start page, so the next reset usually just takes it; otherwise it is thrown away.
-
-    @staticmethod
-    def _key(task: WebTask) -> tuple:
-        return (task.db_seed, task.start_url, tuple(task.allowed_origins))
-
-    async def _prepare(self, task: WebTask) -> dict[str, Any]:
-        template = serve.db_template(self.app_name, self.app, task.db_seed)
-        db = serve.episode_db(template)
-        sites = {self.origin: serve.AsgiSite(self.app.create_app(str(db)), self.origin)}
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        self.busy = True
         try:
-            session = await self._open_session(sites, task, self.origin + task.start_url)
-        except BaseException:
-            db.unlink(missing_ok=True)
-            raise
-        prepared = {"key": self._key(task), "session": session, "sites": sites, "db": db, "view": None}
-        if not self.screenshot:  # our pages are server-rendered without scripts: nothing changes until used
-            try:
-                prepared["view"] = await read_page(session.page, self.max_chars, root=self.view_root)
-            except BaseException:
-                await self._dispose(prepared)  # context, site and DB copy
-                raise
-        return prepared
+            yield
+        finally:
+            self.busy, self.last_active = False, time.monotonic()
 
-    async def _take_prepared(self, task: WebTask) -> dict[str, Any] | None:
-        pending, self._next = self._next, None
-        if pending is None:
-            return None
-        try:
-            prepared = await pending  # if still running, finishing it is no slower than starting over
-        except Exception:
-            return None
-        alive = shared_browser().alive and not prepared["session"].pages[0].is_closed()
-        if alive and prepared["key"] == self._key(task):
-            return prepared
-        self._retire_resources(prepared)
-        return None
-
-    async def _open(self, task: WebTask, seed: int | None) -> None:
-        self.tracker = SubgoalTracker(task.subgoals)
-        prepared = await self._take_prepared(task)
-        if prepared is not None:
-            self.session, self._sites, self.db_path = prepared["session"], prepared["sites"], prepared["db"]
-            self.view = prepared["view"]
-        else:
-            await super()._open(task, seed)
-        if self.prepare_next:
-            self._next = asyncio.get_running_loop().create_task(self._prepare(task))
-
-    async def _reset(self, task: Task, seed: int | None) -> list[Message]:
-        started = time.perf_counter()
-        messages = await super()._reset(task, seed)
-        self.reset_seconds = time.perf_counter() - started
-        return messages
-
-    async def _progress(self) -> tuple[Reward, bool]:
-        assert self.db_path is not None and self.view is not None
-        with open_readonly(self.db_path) as conn:
-            new = self.tracker.update(getattr(self.app, "check", None), conn, self.view.url)
-        explanation = ", ".join(new) if new else "no new sub-goal"
-        return Reward(value=sum(new.values()), components=new, explanation=explanation, source="web"), False
-
-    async def score(self) -> Reward:
-        task = self.task
-        assert isinstance(task, WebTask) and self.db_path is not None
-        if not task.final_checks and task.answer is None:  # else doing nothing would pass
-            raise VerifierError(f"task {task.id} has neither final checks nor an expected answer")
-        url = self.view.url if self.view else ""
-        components: dict[str, float] = {}
-        failed: list[str] = []
-        with open_readonly(self.db_path) as conn:
-            for i, spec in enumerate(task.final_checks):
-                ok = run_check(getattr(self.app, "check", None), spec, conn, url)
-                components[f"check_{i}:{spec.check}"] = float(ok)
-                if not ok:
-                    failed.append(f"{spec.check}{spec.args}")
-        if task.allowed_changes is not None:
-            template = serve.db_template(self.app_name, self.app, task.db_seed)
-            extra = collateral_changes(template, self.db_path, task.allowed_changes)
-            components["no_collateral"] = float(not extra)
-            if extra:
-                failed.append(f"{len(extra)} rows changed that the task does not touch:\n"
-                              + explain(extra, "original", "agent", limit=5))
-        if task.answer is not None:
-            given = self.session.answer if self.session else None
-            ok = answer_matches(given, task.answer, task.answer_match)
-            components["answer"] = float(ok)
-            if not ok:
-                failed.append(f"answer {given!r} does not match the expected one ({task.answer_match})")
-        value = 1.0 if not failed else 0.0
-        explanation = "all checks passed" if not failed else "failed: " + "; ".join(failed)
-        return Reward(value=value, components=components, explanation=explanation, source="web")
-
-    def _detach(self) -> dict[str, Any]:
-        old = super()._detach()
-        old["db"], self.db_path = self.db_path, None
-        return old
-
-    async def _dispose(self, old: dict[str, Any]) -> None:
-        await super()._dispose(old)
-        if old["db"] is not None:
-            old["db"].unlink(missing_ok=True)
-
-    async def close(self) -> None:
-        pending, self._next = self._next, None
-        if pending is not None:
-            try:
-                self._retire_resources(await pending)
-            except Exception:
-                pass  # it never opened, so there is nothing to close
-        await super().close()
+    def __deepcopy__(self, memo: dict) -> Background:
+        return Background()

@@ -3,6 +3,13 @@
 The page's core.js keeps the episode's result in globals (WOB_DONE_GLOBAL, WOB_RAW_REWARD_GLOBAL,
 WOB_REWARD_REASON); the episode is seeded with `Math.seedrandom(seed)` before `core.startEpisodeReal()`,
 as the miniwob package itself does. Listing the tasks reads file names only: no browser, no playwright.
+
+A new episode of the same task starts on the same page, as MiniWoB++ pages are made to (its own
+harness does the same): form fields go back to their defaults, our element ids and storage are
+wiped, and the task generates its next instance. That is done only while the page around the task
+area is as it was first loaded (else the page is reloaded), and never for the pages in
+`RELOAD_EACH_EPISODE`. A fork replays the episode's actions on a new page with the same seed, and
+is refused when that does not reproduce the parent's page (a page driven by time, not only actions).
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from typing import Any
 from agentgym.core.errors import BrowserError
 from agentgym.core.registry import EnvSpec
 from agentgym.core.types import Reward
-from agentgym.environments.web import serve
+from agentgym.environments.web import reuse, serve
+from agentgym.environments.web.browser import shared_browser
 from agentgym.environments.web.env import BrowserEnv
+from agentgym.environments.web.observe import ID_ATTR
 from agentgym.environments.web.tasks import WebTask
 from agentgym.environments.web.urls import url_is
 
@@ -45,6 +54,43 @@ def task_names() -> list[str]:
 
 #: pages whose instance depends on the clock, not only on the seed (prices move while it runs)
 CLOCK_DRIVEN = frozenset({"stock-market"})
+#: pages reloaded for each episode: a new episode in place differed from a fresh page's in
+#: `python bench/web.py --check-reuse` (in at least one of two runs): timers may fire into the
+#: next episode (button-delay, terminal), the colour picker keeps its own state (use-colorwheel*),
+#: or the page moves with the clock (chase-circle, stock-market)
+RELOAD_EACH_EPISODE = CLOCK_DRIVEN | {
+    "button-delay", "chase-circle", "terminal", "use-colorwheel", "use-colorwheel-2",
+}
+
+# Runs in the page before the next episode: the page outside the task area must be as first seen;
+# then fields go back to their defaults and our ids, storage, focus and selection are cleared.
+_FRAME_JS = r"""
+() => {
+  const OWN = new Set(['wrap', 'reward-display', 'click-canvas', 'sync-task-cover']);
+  return Array.from(document.body.children, (el) => OWN.has(el.id) ? '#' + el.id : el.outerHTML).join('\n');
+}
+"""
+_NEXT_EPISODE_JS = r"""
+([ID, seed, limitMs]) => {
+  // the form reset algorithm, for every field: values back to their defaults, and the fields no
+  // longer "dirty" (a field the agent typed in would not take a default the task sets later)
+  const form = document.createElement('form'), fields = document.querySelectorAll('input, textarea, select');
+  form.id = '__agentgym_reset'; form.hidden = true; document.body.appendChild(form);
+  const owners = Array.from(fields, (el) => el.getAttribute('form'));
+  fields.forEach((el) => el.setAttribute('form', form.id));
+  form.reset();
+  fields.forEach((el, i) => owners[i] === null ? el.removeAttribute('form') : el.setAttribute('form', owners[i]));
+  form.remove();
+  if (location.href.includes('#')) history.replaceState(null, '', location.pathname + location.search);
+  for (const el of document.querySelectorAll('[' + ID + ']')) el.removeAttribute(ID);
+  window.__agentgymNextId = 1;
+  try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}
+  if (document.activeElement) document.activeElement.blur();
+  Math.seedrandom(seed);
+  core.EPISODE_MAX_TIME = limitMs;
+  core.startEpisodeReal();
+}
+"""
 
 
 def miniwob_specs() -> list[EnvSpec]:
@@ -75,6 +121,7 @@ class MiniWobEnv(BrowserEnv):
         )
         super().__init__([web_task], max_steps=max_steps, **kwargs)
         self.utterance = ""
+        self._frame: str | None = None  # the page around the task area, as first loaded
 
     async def _serve(self, task: WebTask, seed: int | None) -> tuple[dict[str, Any], str]:
         root = html_root()
@@ -85,6 +132,7 @@ class MiniWobEnv(BrowserEnv):
         assert self.session is not None
         page = self.session.page
         await page.wait_for_function("typeof core !== 'undefined' && core.cover_div !== null")
+        self._frame = await page.evaluate(_FRAME_JS)
         await page.evaluate(
             """([seed, limitMs]) => {
                 Math.seedrandom(seed);
@@ -95,6 +143,59 @@ class MiniWobEnv(BrowserEnv):
         )
         await page.wait_for_function("WOB_TASK_READY === true", timeout=10_000)
         self.utterance = await page.evaluate("core.getUtterance()")
+
+    async def _reuse(self, task: WebTask, seed: int | None) -> bool:
+        return await self._next_episode_in_place(seed) or await super()._reuse(task, seed)
+
+    async def _next_episode_in_place(self, seed: int | None) -> bool:
+        session = self.session
+        if (not self.reuse_pages or self.task_name in RELOAD_EACH_EPISODE or session is None
+                or self._frame is None or not shared_browser().alive):
+            return False
+        try:
+            page = session.page
+            if len(session.pages) != 1 or not url_is(page.url, self.tasks[f"miniwob.{self.task_name}"].start_url,
+                                                     origin=ORIGIN):
+                return False
+            if await page.evaluate(_FRAME_JS) != self._frame:
+                return False
+            await session.context.clear_cookies()
+            await page.evaluate(_NEXT_EPISODE_JS, [ID_ATTR, str(seed or 0), int(self.time_limit_s * 1000)])
+            await page.wait_for_function("WOB_TASK_READY === true", timeout=10_000)
+            await reuse.forget_history(session, page)  # links to "#..." add entries in the page
+            self.utterance = await page.evaluate("core.getUtterance()")
+        except Exception:
+            return False  # the caller reloads the page
+        session.answer = session.last_error = None
+        return True
+
+    async def _fork_state(self, child: BrowserEnv) -> None:  # type: ignore[override]
+        """Replays this episode's actions on a new page with the same seed (a page's script state
+        cannot be copied), and checks that the child's page and reward state are this one's."""
+        assert isinstance(child, MiniWobEnv) and self.view is not None and self.task is not None
+        if self.task_name in CLOCK_DRIVEN:
+            raise NotImplementedError(f"MiniWoB++ {self.task_name} cannot be forked: its page changes with the clock")
+        task = self.task
+        assert isinstance(task, WebTask)
+        child.session = None
+        try:
+            await child._open(task, self._seed)
+            await child._look()
+            for calls in self._turns:
+                for call in calls:
+                    await child.toolbox.call(call, **child.tool_context())
+                await child._look()
+            same = child.view.text == self.view.text and child.view.url == self.view.url
+            same = same and await child._state() == await self._state()
+        except BaseException:
+            await child._dispose(child._detach())
+            raise
+        if not same:
+            await child._dispose(child._detach())
+            raise NotImplementedError(f"MiniWoB++ {self.task_name} cannot be forked here: replaying the episode's "
+                                      "actions did not reproduce its page (it depends on time, not only on actions)")
+        child.session.answer, child.session.last_error = self.session.answer, self.session.last_error
+        child.view = self.view
 
     def _intro(self, task: WebTask) -> str:
         return f"MiniWoB++ task: {self.utterance}"

@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from agentgym.core.types import Observation
-from agentgym.environments.web.env import AppEnv
+from agentgym.environments.web.app_env import AppEnv
 from agentgym.environments.web.tasks import WebTask
 from tests.sweep import sweep
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import agentgym
-from agentgym.environments.web.env import AppEnv
+from agentgym.environments.web.app_env import AppEnv
 
 MINIWOB_SAMPLE = "web/miniwob.click-button-v0"
 

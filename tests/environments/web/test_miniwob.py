@@ -117,7 +117,9 @@ async def test_leaving_the_task_page_ends_the_episode_as_a_failure(browser):
     env = MiniWobEnv("click-button")
     try:
         await env.reset(seed=1)
-        result = await env.step(call("go_back"))
+        stay = await env.step(call("go_back"))  # the task page is the first page of the tab's history
+        assert not stay.terminated and stay.observation.extras["url"].endswith("/click-button.html")
+        result = await env.step(call("goto", url="/miniwob/click-link.html"))
         assert result.terminated
         assert result.info["outcome"]["value"] == 0.0
         assert "left the task page" in result.info["outcome"]["explanation"]

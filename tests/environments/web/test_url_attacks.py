@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentgym.environments.web.env import AppEnv
+from agentgym.environments.web.app_env import AppEnv
 from agentgym.environments.web.miniwob import MiniWobEnv
 from agentgym.environments.web.tasks import WebTask
 from agentgym.environments.web.urls import url_is
