@@ -1,0 +1,109 @@
+"""The toy world behind `toy/*`: a dozen items with a colour, size and owner, and the owners'
+homes, ages and jobs — small enough for a model built in code to learn on a CPU.
+
+Tasks are fixed (the world is generated once from seed 0); `split` assigns each task to "train"
+or "heldout" so a run can learn on some requests and be measured on others it never saw.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import dataclass
+
+from agentgym.core.types import Action, Task, ToolCall
+
+ITEMS = ("apple", "river", "stone", "cloud", "lamp", "rope", "coin", "leaf", "bell", "drum",
+         "kite", "shell")
+PEOPLE = ("ann", "bob", "cara", "dan", "eve", "finn")
+ITEM_FACTS = {
+    "color": ("red", "blue", "green", "gold", "white", "black"),
+    "size": ("tiny", "small", "big", "huge"),
+    "owner": PEOPLE,
+}
+PERSON_FACTS = {
+    "home": ("paris", "oslo", "lima", "cairo", "tokyo"),
+    "age": ("ten", "twenty", "thirty", "forty", "fifty"),
+    "job": ("baker", "pilot", "nurse", "farmer", "judge"),
+}
+# several phrasings per question, so the right call depends on reading the request
+ITEM_QUESTIONS = {
+    "color": ("what color is the {x} ?", "tell me the color of the {x} ."),
+    "size": ("how big is the {x} ?", "tell me the size of the {x} ."),
+    "owner": ("who owns the {x} ?", "tell me the owner of the {x} ."),
+}
+CHAIN_QUESTIONS = {
+    "home": ("where does the owner of the {x} live ?", "tell me the home of the {x} owner ."),
+    "age": ("how old is the owner of the {x} ?", "tell me the age of the {x} owner ."),
+    "job": ("what job does the owner of the {x} do ?", "tell me the job of the {x} owner ."),
+}
+HELDOUT_PERCENT = 30
+
+
+@dataclass(frozen=True)
+class World:
+    items: dict[str, dict[str, str]]
+    people: dict[str, dict[str, str]]
+
+
+def build_world(seed: int = 0) -> World:
+    rng = random.Random(seed)
+    items = {x: {k: rng.choice(v) for k, v in ITEM_FACTS.items()} for x in ITEMS}
+    people = {p: {k: rng.choice(v) for k, v in PERSON_FACTS.items()} for p in PEOPLE}
+    return World(items, people)
+
+
+WORLD = build_world()
+
+
+def split(task_id: str) -> str:
+    """'heldout' for a fixed ~30% of task ids (by a hash, so adding tasks moves none), else 'train'."""
+    return "heldout" if zlib.crc32(task_id.encode()) % 100 < HELDOUT_PERCENT else "train"
+
+
+def _call(name: str, **arguments: str) -> Action:
+    return Action(tool_calls=[ToolCall(name=name, arguments=arguments)])
+
+
+def lookup_tasks(world: World = WORLD) -> list[Task]:
+    """One lookup, then the answer: 'what color is the apple ?' -> color(item=apple) -> answer."""
+    tasks = []
+    for attr, phrasings in ITEM_QUESTIONS.items():
+        for i, item in enumerate(ITEMS):
+            value = world.items[item][attr]
+            task_id = f"{attr}-{item}"
+            tasks.append(Task(
+                id=task_id, family="toy", prompt=phrasings[i % len(phrasings)].format(x=item),
+                data={"answer": value, "split": split(task_id)},
+                reference=[_call(attr, item=item), _call("answer", value=value)], difficulty=1,
+            ))
+    return tasks
+
+
+def chain_tasks(world: World = WORLD) -> list[Task]:
+    """Two lookups, then the answer: owner(item) -> home(person) -> answer."""
+    tasks = []
+    for attr, phrasings in CHAIN_QUESTIONS.items():
+        for i, item in enumerate(ITEMS):
+            owner = world.items[item]["owner"]
+            value = world.people[owner][attr]
+            task_id = f"{attr}-of-owner-{item}"
+            tasks.append(Task(
+                id=task_id, family="toy", prompt=phrasings[i % len(phrasings)].format(x=item),
+                data={"answer": value, "split": split(task_id)},
+                reference=[_call("owner", item=item), _call(attr, person=owner),
+                           _call("answer", value=value)],
+                difficulty=2,
+            ))
+    return tasks
+
+
+def vocabulary(world: World = WORLD) -> list[str]:
+    """Every word the toy envs say or expect, for a tokenizer built in code."""
+    words = set(ITEMS) | set(PEOPLE) | set(ITEM_FACTS) | set(PERSON_FACTS) | {"answer", "item", "person", "value"}
+    for values in (*ITEM_FACTS.values(), *PERSON_FACTS.values()):
+        words |= set(values)
+    for phrasings in (*ITEM_QUESTIONS.values(), *CHAIN_QUESTIONS.values()):
+        for p in phrasings:
+            words |= set(p.replace("{x}", "").split())
+    return sorted(words)
