@@ -19,15 +19,19 @@ def specs() -> list[EnvSpec]:
         EnvSpec(
             id="toy/Lookup-v0",
             entry_point="agentgym.environments.toy.env:LookupEnv",
-            description=("Call the lookup tool the request asks for (color, size or owner) on the "
-                         "item it names, then answer with the value. Scored by exact match."),
+            description=(
+                "Call the lookup tool the request asks for (color, size or owner) on the "
+                "item it names, then answer with the value. Scored by exact match."
+            ),
             count_tasks=lambda split=None: _count(lookup_tasks, split),
         ),
         EnvSpec(
             id="toy/LookupChain-v0",
             entry_point="agentgym.environments.toy.env:LookupChainEnv",
-            description=("Find an item's owner, then the owner's home, age or job, then answer. "
-                         "Three steps; scored by exact match."),
+            description=(
+                "Find an item's owner, then the owner's home, age or job, then answer. "
+                "Three steps; scored by exact match."
+            ),
             count_tasks=lambda split=None: _count(chain_tasks, split),
         ),
     ]

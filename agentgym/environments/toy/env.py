@@ -67,7 +67,9 @@ class LookupEnv(ToolEnv):
     no_call_reply = "please call a tool ."
     max_calls_per_turn = 1  # one call per step: steps are the unit step-level credit works on
 
-    def __init__(self, tasks: list[Task] | None = None, max_steps: int = 4, split: str | None = None):
+    def __init__(
+        self, tasks: list[Task] | None = None, max_steps: int = 4, split: str | None = None
+    ):
         tasks = tasks or self.default_tasks()
         if split is not None:
             tasks = [t for t in tasks if t.data.get("split") == split]
@@ -97,8 +99,12 @@ class LookupEnv(ToolEnv):
         given = self.state["answer"]
         ok = given == expected
         why = "" if ok else ("no answer given" if given is None else f"answered {given!r}")
-        return Reward(value=float(ok), components={"correct": float(ok)}, explanation=why,
-                      source=type(self).__name__)
+        return Reward(
+            value=float(ok),
+            components={"correct": float(ok)},
+            explanation=why,
+            source=type(self).__name__,
+        )
 
 
 class LookupChainEnv(LookupEnv):
@@ -106,7 +112,9 @@ class LookupChainEnv(LookupEnv):
 
     toolbox = Toolbox([*ITEM_TOOLS, *PERSON_TOOLS, answer])
 
-    def __init__(self, tasks: list[Task] | None = None, max_steps: int = 6, split: str | None = None):
+    def __init__(
+        self, tasks: list[Task] | None = None, max_steps: int = 6, split: str | None = None
+    ):
         super().__init__(tasks, max_steps=max_steps, split=split)
 
     @staticmethod

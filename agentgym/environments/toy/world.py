@@ -13,8 +13,20 @@ from dataclasses import dataclass
 
 from agentgym.core.types import Action, Task, ToolCall
 
-ITEMS = ("apple", "river", "stone", "cloud", "lamp", "rope", "coin", "leaf", "bell", "drum",
-         "kite", "shell")
+ITEMS = (
+    "apple",
+    "river",
+    "stone",
+    "cloud",
+    "lamp",
+    "rope",
+    "coin",
+    "leaf",
+    "bell",
+    "drum",
+    "kite",
+    "shell",
+)
 PEOPLE = ("ann", "bob", "cara", "dan", "eve", "finn")
 ITEM_FACTS = {
     "color": ("red", "blue", "green", "gold", "white", "black"),
@@ -72,11 +84,16 @@ def lookup_tasks(world: World = WORLD) -> list[Task]:
         for i, item in enumerate(ITEMS):
             value = world.items[item][attr]
             task_id = f"{attr}-{item}"
-            tasks.append(Task(
-                id=task_id, family="toy", prompt=phrasings[i % len(phrasings)].format(x=item),
-                data={"answer": value, "split": split(task_id)},
-                reference=[_call(attr, item=item), _call("answer", value=value)], difficulty=1,
-            ))
+            tasks.append(
+                Task(
+                    id=task_id,
+                    family="toy",
+                    prompt=phrasings[i % len(phrasings)].format(x=item),
+                    data={"answer": value, "split": split(task_id)},
+                    reference=[_call(attr, item=item), _call("answer", value=value)],
+                    difficulty=1,
+                )
+            )
     return tasks
 
 
@@ -88,19 +105,32 @@ def chain_tasks(world: World = WORLD) -> list[Task]:
             owner = world.items[item]["owner"]
             value = world.people[owner][attr]
             task_id = f"{attr}-of-owner-{item}"
-            tasks.append(Task(
-                id=task_id, family="toy", prompt=phrasings[i % len(phrasings)].format(x=item),
-                data={"answer": value, "split": split(task_id)},
-                reference=[_call("owner", item=item), _call(attr, person=owner),
-                           _call("answer", value=value)],
-                difficulty=2,
-            ))
+            tasks.append(
+                Task(
+                    id=task_id,
+                    family="toy",
+                    prompt=phrasings[i % len(phrasings)].format(x=item),
+                    data={"answer": value, "split": split(task_id)},
+                    reference=[
+                        _call("owner", item=item),
+                        _call(attr, person=owner),
+                        _call("answer", value=value),
+                    ],
+                    difficulty=2,
+                )
+            )
     return tasks
 
 
 def vocabulary(world: World = WORLD) -> list[str]:
     """Every word the toy envs say or expect, for a tokenizer built in code."""
-    words = set(ITEMS) | set(PEOPLE) | set(ITEM_FACTS) | set(PERSON_FACTS) | {"answer", "item", "person", "value"}
+    words = (
+        set(ITEMS)
+        | set(PEOPLE)
+        | set(ITEM_FACTS)
+        | set(PERSON_FACTS)
+        | {"answer", "item", "person", "value"}
+    )
     for values in (*ITEM_FACTS.values(), *PERSON_FACTS.values()):
         words |= set(values)
     for phrasings in (*ITEM_QUESTIONS.values(), *CHAIN_QUESTIONS.values()):
