@@ -100,19 +100,22 @@ async def collect(
 
 
 async def reference_conversations(
-    env_id: str,
-    split: str | None = None,
+    env_id: str, split: str | None = None, seeds: tuple[int, ...] = (0,)
 ) -> list[tuple[list[Message], list[ToolSpec]]]:
-    """Each task's reference solution acted out: the whole conversation and the env's tools.
-    Used to train a tokenizer and for SFT warm-up (on the train split only)."""
+    """Each task's reference solution acted out, once per seed: the whole conversation and the
+    env's tools. Used to train a tokenizer and for SFT warm-up (on the train split only; tasks
+    without a split count as train)."""
     from agentgym.rollout.runner import run_episode
 
-    env = make_async(env_id, **({"split": split} if split else {}))
+    env = make_async(env_id)
     try:
         out = []
-        for task_id in sorted(env.tasks):
-            await run_episode(env, OraclePolicy(), task_id)
-            out.append((list(env.messages), env.tools))
+        for task in sorted(env.tasks.values(), key=lambda t: t.id):
+            if split is not None and task.data.get("split", "train") != split:
+                continue
+            for seed in seeds:
+                await run_episode(env, OraclePolicy(), task.id, seed=seed)
+                out.append((list(env.messages), env.tools))
         return out
     finally:
         await env.close()

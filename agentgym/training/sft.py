@@ -14,21 +14,16 @@ from agentgym.training.loss import Sample, pad_batch, token_logprobs
 from agentgym.training.rollout import reference_conversations, run
 
 
-def reference_samples(env_id: str, tokenizer, split: str = "train") -> list[Sample]:
+def reference_samples(
+    env_id: str, tokenizer, split: str = "train", seeds: tuple[int, ...] = (0,)
+) -> list[Sample]:
     """One sample per assistant turn of each reference conversation: its prompt and the turn."""
-    from agentgym.core.registry import make_async
-
-    probe = make_async(env_id)
-    has_split = any("split" in t.data for t in probe.tasks.values())
-    run(probe.close())
     samples = []
-    for messages, tools in run(reference_conversations(env_id, split if has_split else None)):
+    for messages, tools in run(reference_conversations(env_id, split, seeds)):
         for i, m in enumerate(messages):
             if m.role != "assistant":
                 continue
-            text = (m.content or "") + "".join(
-                tool_call_text(c.name, c.arguments) for c in m.tool_calls
-            )
+            text = (m.content or "") + "".join(tool_call_text(c.name, c.arguments) for c in m.tool_calls)
             completion = tokenizer.encode(text + tokenizer.eos_token, add_special_tokens=False)
             samples.append(Sample(render_prompt(tokenizer, messages[:i], tools), completion, 1.0))
     return samples
@@ -44,14 +39,16 @@ def sft_warmup(
     seed: int = 0,
     save_to: str | Path | None = None,
     threads: int = 1,
+    worlds: int = 4,
 ) -> list[float]:
-    """`steps` SFT steps on the train split's reference turns; returns the losses."""
+    """`steps` SFT steps on the train split's reference turns, each task acted in `worlds` seeds
+    (10000 and up: not the seeds RL and evaluation use); returns the losses."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    samples = reference_samples(env_id, tokenizer)
+    samples = reference_samples(env_id, tokenizer, seeds=tuple(range(10_000, 10_000 + worlds)))
     rng = random.Random(seed)
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)

@@ -122,11 +122,17 @@ def env_corpus(env_ids: Iterable[str]) -> list[str]:
 
 
 def build_tiny(
-    out: str | Path, env_ids: Iterable[str], seed: int = 0, hidden: int = 128, layers: int = 2
+    out: str | Path,
+    env_ids: Iterable[str],
+    seed: int = 0,
+    hidden: int = 128,
+    layers: int = 2,
+    words: Iterable[str] = (),
 ) -> Path:
-    """Build and save a tiny model with a tokenizer trained on the envs' text; returns its dir."""
+    """Build and save a tiny model with a tokenizer trained on the envs' text (and `words`, each
+    repeated so it becomes one token); returns its dir."""
     out = Path(out)
-    tokenizer = build_tokenizer(env_corpus(env_ids))
+    tokenizer = build_tokenizer([*env_corpus(env_ids), *(f"{w} " * 8 for w in words)])
     model = build_model(tokenizer, hidden=hidden, layers=layers, seed=seed)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -147,7 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     envs = args.env or ["toy/Lookup-v0", "toy/LookupChain-v0"]
-    out = build_tiny(args.out, envs, seed=args.seed)
+    from agentgym.environments.toy.world import vocabulary
+
+    out = build_tiny(args.out, envs, seed=args.seed, words=vocabulary())
     if args.sft_steps:
         from agentgym.training.sft import sft_warmup
 

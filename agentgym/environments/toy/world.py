@@ -1,8 +1,9 @@
 """The toy world behind `toy/*`: a dozen items with a colour, size and owner, and the owners'
 homes, ages and jobs — small enough for a model built in code to learn on a CPU.
 
-Tasks are fixed (the world is generated once from seed 0); `split` assigns each task to "train"
-or "heldout" so a run can learn on some requests and be measured on others it never saw.
+A task is a question ("what color is the apple ?"); the facts are drawn afresh from the episode's
+seed, so an answer can only come from looking it up, never from memory. `split` assigns each
+task to "train" or "heldout", so a run can learn on some questions and be measured on others.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import random
 import zlib
 from dataclasses import dataclass
 
-from agentgym.core.types import Action, Task, ToolCall
+from agentgym.core.types import Action, Observation, Task, ToolCall
 
 ITEMS = (
     "apple",
@@ -68,58 +69,59 @@ def build_world(seed: int = 0) -> World:
 WORLD = build_world()
 
 
+def answer_for(task: Task, world: World) -> str:
+    """The fact a task asks for in `world`."""
+    item, attr = task.data["item"], task.data["attr"]
+    if task.data["chain"]:
+        return world.people[world.items[item]["owner"]][attr]
+    return world.items[item][attr]
+
+
 def split(task_id: str) -> str:
     """'heldout' for a fixed ~30% of task ids (by a hash, so adding tasks moves none), else 'train'."""
     return "heldout" if zlib.crc32(task_id.encode()) % 100 < HELDOUT_PERCENT else "train"
+
+
+class ReferenceSolver:
+    """Acts the reference: look up (the owner first, for a chain), then answer what came back."""
+
+    def __init__(self, task: Task):
+        self.task = task
+
+    def act(self, observation: Observation, tools: list) -> Action:
+        data = self.task.data
+        results = [m.content or "" for m in observation.messages if m.role == "tool"]
+        if not results:
+            first = "owner" if data["chain"] else data["attr"]
+            return _call(first, item=data["item"])
+        if data["chain"] and len(results) == 1:
+            return _call(data["attr"], person=results[0])
+        return _call("answer", value=results[-1])
 
 
 def _call(name: str, **arguments: str) -> Action:
     return Action(tool_calls=[ToolCall(name=name, arguments=arguments)])
 
 
-def lookup_tasks(world: World = WORLD) -> list[Task]:
+def _tasks(questions: dict[str, tuple[str, ...]], chain: bool, name: str) -> list[Task]:
+    tasks = []
+    for attr, phrasings in questions.items():
+        for i, item in enumerate(ITEMS):
+            task_id = name.format(attr=attr, item=item)
+            data = {"item": item, "attr": attr, "chain": chain, "split": split(task_id)}
+            prompt = phrasings[i % len(phrasings)].format(x=item)
+            tasks.append(Task(id=task_id, family="toy", prompt=prompt, data=data, difficulty=1 + chain))
+    return tasks
+
+
+def lookup_tasks() -> list[Task]:
     """One lookup, then the answer: 'what color is the apple ?' -> color(item=apple) -> answer."""
-    tasks = []
-    for attr, phrasings in ITEM_QUESTIONS.items():
-        for i, item in enumerate(ITEMS):
-            value = world.items[item][attr]
-            task_id = f"{attr}-{item}"
-            tasks.append(
-                Task(
-                    id=task_id,
-                    family="toy",
-                    prompt=phrasings[i % len(phrasings)].format(x=item),
-                    data={"answer": value, "split": split(task_id)},
-                    reference=[_call(attr, item=item), _call("answer", value=value)],
-                    difficulty=1,
-                )
-            )
-    return tasks
+    return _tasks(ITEM_QUESTIONS, False, "{attr}-{item}")
 
 
-def chain_tasks(world: World = WORLD) -> list[Task]:
+def chain_tasks() -> list[Task]:
     """Two lookups, then the answer: owner(item) -> home(person) -> answer."""
-    tasks = []
-    for attr, phrasings in CHAIN_QUESTIONS.items():
-        for i, item in enumerate(ITEMS):
-            owner = world.items[item]["owner"]
-            value = world.people[owner][attr]
-            task_id = f"{attr}-of-owner-{item}"
-            tasks.append(
-                Task(
-                    id=task_id,
-                    family="toy",
-                    prompt=phrasings[i % len(phrasings)].format(x=item),
-                    data={"answer": value, "split": split(task_id)},
-                    reference=[
-                        _call("owner", item=item),
-                        _call(attr, person=owner),
-                        _call("answer", value=value),
-                    ],
-                    difficulty=2,
-                )
-            )
-    return tasks
+    return _tasks(CHAIN_QUESTIONS, True, "{attr}-of-owner-{item}")
 
 
 def vocabulary(world: World = WORLD) -> list[str]:
