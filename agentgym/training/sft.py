@@ -42,13 +42,13 @@ def sft_warmup(
     worlds: int = 4,
 ) -> list[float]:
     """`steps` SFT steps on the train split's reference turns, each task acted in `worlds` seeds
-    (10000 and up: not the seeds RL and evaluation use); returns the losses."""
+    (2 * 10**12 and up: not the seeds RL and evaluation use); returns the losses."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    samples = reference_samples(env_id, tokenizer, seeds=tuple(range(10_000, 10_000 + worlds)))
+    samples = reference_samples(env_id, tokenizer, seeds=tuple(range(2 * 10**12, 2 * 10**12 + worlds)))
     rng = random.Random(seed)
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)

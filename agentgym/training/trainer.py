@@ -24,12 +24,21 @@ from agentgym.training.loss import LossOptions, Sample, pad_batch, policy_loss, 
 from agentgym.training.rollout import Rollout, collect, run
 
 
+EVAL_SEEDS = 10**12  # held-out evaluation worlds; SFT warm-up uses 2 * 10**12 and up
+
+
+def train_seeds(seed: int, step: int) -> int:
+    """The first env seed of an update (one seed per task after it): distinct for every
+    (run seed, step) and far below EVAL_SEEDS."""
+    return ((seed % 100_000) * 1_000_003 + step) * 1000
+
+
 class TrainConfig(BaseModel):
     env_id: str
     model: str
     algo: Literal["grpo", "gigpo", "step"] = "grpo"
     group_size: int = Field(8, ge=2)
-    tasks_per_step: int = Field(4, ge=1)
+    tasks_per_step: int = Field(4, ge=1, le=1000)
     steps: int = Field(50, ge=1)
     lr: float = Field(1e-3, gt=0)
     temperature: float = Field(1.0, gt=0)
@@ -49,6 +58,7 @@ class TrainConfig(BaseModel):
     eval_every: int = Field(5, ge=0)
     save_every: int = Field(5, ge=1)
     seed: int = 0
+    eval_worlds: int = Field(2, ge=1)
     threads: int = Field(1, ge=1)
 
 
@@ -166,15 +176,19 @@ class Trainer:
     # ---- one update -------------------------------------------------------------------------
 
     def rollouts(
-        self, task_ids: list[str], group_size: int, temperature: float, seed: int
+        self, task_ids: list[str], group_size: int, temperature: float, first_seed: int
     ) -> list[Rollout]:
+        """`group_size` episodes of each task; the episodes of one group share its seed (the same
+        task in the same world), so they differ only by what the policy sampled."""
         self.policy.temperature = temperature
-        jobs = [(t, seed * 1000 + k) for t in task_ids for k in range(group_size)]
+        jobs = [(t, first_seed + i) for i, t in enumerate(task_ids) for _ in range(group_size)]
         return run(collect(self.config.env_id, self.policy, jobs, max_steps=self.config.max_turns))
 
     def evaluate(self) -> dict[str, float]:
-        """Held-out success with greedy decoding, one episode per held-out task."""
-        rs = self.rollouts(self.heldout_ids, 1, 0.0, seed=0)
+        """Held-out success with greedy decoding: each held-out task in `eval_worlds` seeds that no
+        training episode uses."""
+        ids = self.heldout_ids * self.config.eval_worlds
+        rs = self.rollouts(ids, 1, 0.0, first_seed=EVAL_SEEDS)
         return {
             "heldout_success": sum(r.episode.success for r in rs) / len(rs),
             "heldout_reward": sum(r.episode.reward for r in rs) / len(rs),
@@ -231,7 +245,7 @@ class Trainer:
         tasks = rng.sample(self.train_ids, min(c.tasks_per_step, len(self.train_ids)))
         t0 = time.perf_counter()
         rollouts = self.rollouts(
-            tasks, c.group_size, c.temperature, seed=c.seed * 100_003 + self.step
+            tasks, c.group_size, c.temperature, first_seed=train_seeds(c.seed, self.step)
         )
         if c.step_rewards.startswith("prm:"):
             _prm_progress(rollouts, c.step_rewards.removeprefix("prm:"))
