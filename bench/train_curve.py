@@ -48,16 +48,26 @@ def warm_model(out: Path, env_id: str, sft_steps: int, seed: int) -> tuple[Path,
     return model, time.perf_counter() - t0
 
 
-def rl(model: Path, out: Path, env_id: str, algo: str, steps: int, seed: int, **overrides) -> list[dict]:
+def rl(
+    model: Path, out: Path, env_id: str, algo: str, steps: int, seed: int, **overrides
+) -> list[dict]:
     from agentgym.training.trainer import TrainConfig, Trainer
 
     shutil.rmtree(out, ignore_errors=True)
-    config = TrainConfig(env_id=env_id, model=str(model), algo=algo, steps=steps, seed=seed, **overrides)
+    config = TrainConfig(
+        env_id=env_id, model=str(model), algo=algo, steps=steps, seed=seed, **overrides
+    )
 
     def show(row):
         keys = ("step", "reward", "heldout_success", "groups_kept", "entropy", "elapsed_s")
-        print("  ".join(f"{k}={row[k]:.3f}" if isinstance(row.get(k), float) else f"{k}={row.get(k)}"
-                        for k in keys if k in row), flush=True)
+        print(
+            "  ".join(
+                f"{k}={row[k]:.3f}" if isinstance(row.get(k), float) else f"{k}={row.get(k)}"
+                for k in keys
+                if k in row
+            ),
+            flush=True,
+        )
 
     return Trainer(config, out).train(on_row=show)
 
@@ -67,14 +77,31 @@ def learn(args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model, sft_s = warm_model(out, args.env, args.sft_steps, args.seed)
     t0 = time.perf_counter()
-    rows = rl(model, out / "rl", args.env, args.algo, args.steps, args.seed, group_size=args.group_size,
-              tasks_per_step=args.tasks_per_step, lr=args.lr, eval_every=args.eval_every)
+    rows = rl(
+        model,
+        out / "rl",
+        args.env,
+        args.algo,
+        args.steps,
+        args.seed,
+        group_size=args.group_size,
+        tasks_per_step=args.tasks_per_step,
+        lr=args.lr,
+        eval_every=args.eval_every,
+    )
     rl_s = time.perf_counter() - t0
     evals = [r for r in rows if "heldout_success" in r]
-    summary = {"env": args.env, "sft_steps": args.sft_steps, "sft_s": round(sft_s, 1), "rl_steps": args.steps,
-               "rl_s": round(rl_s, 1), "heldout_after_sft": evals[0]["heldout_success"],
-               "heldout_after_rl": evals[-1]["heldout_success"], "best_heldout": max(r["heldout_success"] for r in evals),
-               "load_avg": os.getloadavg()[0]}
+    summary = {
+        "env": args.env,
+        "sft_steps": args.sft_steps,
+        "sft_s": round(sft_s, 1),
+        "rl_steps": args.steps,
+        "rl_s": round(rl_s, 1),
+        "heldout_after_sft": evals[0]["heldout_success"],
+        "heldout_after_rl": evals[-1]["heldout_success"],
+        "best_heldout": max(r["heldout_success"] for r in evals),
+        "load_avg": os.getloadavg()[0],
+    }
     (out / "summary.json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
     print(json.dumps(summary))
     plot_learning(rows, summary, Path(args.plot))
@@ -89,16 +116,29 @@ def plot_learning(rows: list[dict], summary: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     train = [r for r in rows if "reward" in r]
     evals = [r for r in rows if "heldout_success" in r]
-    ax.plot([r["step"] for r in train], [r["success"] for r in train], color="0.7", lw=1,
-            label="train success (sampled, T=1)")
-    ax.plot([r["step"] for r in evals], [r["heldout_success"] for r in evals], "o-", color="C0",
-            label="held-out success (greedy)")
+    ax.plot(
+        [r["step"] for r in train],
+        [r["success"] for r in train],
+        color="0.7",
+        lw=1,
+        label="train success (sampled, T=1)",
+    )
+    ax.plot(
+        [r["step"] for r in evals],
+        [r["heldout_success"] for r in evals],
+        "o-",
+        color="C0",
+        label="held-out success (greedy)",
+    )
     ax.axhline(summary["heldout_after_sft"], ls=":", color="C3", label="after SFT warm-up only")
     ax.set_xlabel("RL update")
     ax.set_ylabel("success")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"{summary['env']}: SFT {summary['sft_steps']} steps ({summary['sft_s']:.0f} s), "
-                 f"RL {summary['rl_steps']} updates ({summary['rl_s'] / 60:.1f} min)", fontsize=9)
+    ax.set_title(
+        f"{summary['env']}: SFT {summary['sft_steps']} steps ({summary['sft_s']:.0f} s), "
+        f"RL {summary['rl_steps']} updates ({summary['rl_s'] / 60:.1f} min)",
+        fontsize=9,
+    )
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,16 +153,31 @@ def compare(args) -> None:
     curves = {}
     for algo in ("grpo", "gigpo"):
         for seed in range(args.seeds):
-            rows = rl(model, out / f"{algo}-{seed}", args.env, algo, args.steps, seed, group_size=args.group_size,
-                      tasks_per_step=args.tasks_per_step, lr=args.lr, eval_every=args.eval_every)
+            rows = rl(
+                model,
+                out / f"{algo}-{seed}",
+                args.env,
+                algo,
+                args.steps,
+                seed,
+                group_size=args.group_size,
+                tasks_per_step=args.tasks_per_step,
+                lr=args.lr,
+                eval_every=args.eval_every,
+            )
             curves.setdefault(algo, []).append(rows)
     (out / "curves.json").write_text(json.dumps(curves))
     table = {}
     for algo, runs in curves.items():
-        finals = [[r for r in rows if "heldout_success" in r][-1]["heldout_success"] for rows in runs]
+        finals = [
+            [r for r in rows if "heldout_success" in r][-1]["heldout_success"] for rows in runs
+        ]
         rewards = [sum(r["reward"] for r in rows if "reward" in r) / args.steps for rows in runs]
-        table[algo] = {"heldout_final": finals, "mean_train_reward": [round(x, 3) for x in rewards],
-                       "seconds": [rows[-1]["elapsed_s"] for rows in runs]}
+        table[algo] = {
+            "heldout_final": finals,
+            "mean_train_reward": [round(x, 3) for x in rewards],
+            "seconds": [rows[-1]["elapsed_s"] for rows in runs],
+        }
     print(json.dumps(table, indent=1))
     plot_compare(curves, args, Path(args.plot))
 
@@ -139,17 +194,32 @@ def plot_compare(curves: dict, args, path: Path) -> None:
             train = [r for r in rows if "reward" in r]
             evals = [r for r in rows if "heldout_success" in r]
             label = algo if i == 0 else None
-            axes[0].plot([r["step"] for r in train], [r["reward"] for r in train], color=color, alpha=0.8, label=label)
-            axes[1].plot([r["step"] for r in evals], [r["heldout_success"] for r in evals], "o-", color=color,
-                         alpha=0.8, label=label)
+            axes[0].plot(
+                [r["step"] for r in train],
+                [r["reward"] for r in train],
+                color=color,
+                alpha=0.8,
+                label=label,
+            )
+            axes[1].plot(
+                [r["step"] for r in evals],
+                [r["heldout_success"] for r in evals],
+                "o-",
+                color=color,
+                alpha=0.8,
+                label=label,
+            )
     axes[0].set_title("train reward (sampled)", fontsize=9)
     axes[1].set_title("held-out success (greedy)", fontsize=9)
     for ax in axes:
         ax.set_xlabel("RL update")
         ax.set_ylim(-0.02, 1.02)
         ax.legend(fontsize=8)
-    fig.suptitle(f"{args.env}: GiGPO vs GRPO, same budget ({args.steps} updates x "
-                 f"{args.tasks_per_step} tasks x {args.group_size} samples, {args.seeds} seed(s))", fontsize=9)
+    fig.suptitle(
+        f"{args.env}: GiGPO vs GRPO, same budget ({args.steps} updates x "
+        f"{args.tasks_per_step} tasks x {args.group_size} samples, {args.seeds} seed(s))",
+        fontsize=9,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -28,7 +28,14 @@ from agentgym.core.registry import make_async
 from agentgym.core.types import Action, Message, ToolCall, ToolSpec
 from agentgym.policies.local import hf_messages
 
-_JSON_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool, "array": list, "object": dict}
+_JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
 RESERVED = ("reset", "get_reward")
 
 # how TRL (transformers' response parsing) reads an assistant turn rendered by agentgym's tiny
@@ -37,8 +44,13 @@ TINY_RESPONSE_TEMPLATE = {
     "defaults": {"role": "assistant"},
     "start_anchor": "<|assistant|>",
     "fields": {
-        "tool_calls": {"open": "<tool_call>", "close_pattern": r"</tool_call>\s*", "repeats": True,
-                       "content": "json", "transform": {"type": "function", "function": "{content}"}},
+        "tool_calls": {
+            "open": "<tool_call>",
+            "close_pattern": r"</tool_call>\s*",
+            "repeats": True,
+            "content": "json",
+            "transform": {"type": "function", "function": "{content}"},
+        },
         "content": {"close_pattern": r"<\|end\|>\s*", "content": "text"},
     },
 }
@@ -49,8 +61,10 @@ def prepare_tokenizer(tokenizer):
     from agentgym.training.tiny import CHAT_TEMPLATE
 
     if tokenizer.chat_template != CHAT_TEMPLATE:
-        raise UserInputError("prepare_tokenizer knows agentgym's tiny chat template only; for another "
-                             "model use trl.chat_template_utils.add_response_schema")
+        raise UserInputError(
+            "prepare_tokenizer knows agentgym's tiny chat template only; for another "
+            "model use trl.chat_template_utils.add_response_schema"
+        )
     tokenizer.response_template = TINY_RESPONSE_TEMPLATE
     return tokenizer
 
@@ -73,11 +87,15 @@ def task_dataset(env_id: str, split: str | None = None, repeat: int = 1, **env_k
     from datasets import Dataset
 
     env = make_async(env_id, **env_kwargs)
-    task_ids = sorted(t.id for t in env.tasks.values() if split is None or t.data.get("split") == split)
+    task_ids = sorted(
+        t.id for t in env.tasks.values() if split is None or t.data.get("split") == split
+    )
     asyncio.run(env.close())
     if not task_ids:
         raise UserInputError(f"{env_id} has no tasks in split {split!r}")
-    rows = [{"prompt": hf_messages(_opening(env_id, t, env_kwargs)), "task_id": t} for t in task_ids]
+    rows = [
+        {"prompt": hf_messages(_opening(env_id, t, env_kwargs)), "task_id": t} for t in task_ids
+    ]
     return Dataset.from_list(rows * repeat)
 
 
@@ -93,7 +111,11 @@ def _tool_method(spec: ToolSpec) -> Callable[..., str]:
         kind = _JSON_TYPES.get(schema.get("type"), str)
         annotations[name] = kind
         default = inspect.Parameter.empty if name in required else None
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind))
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind
+            )
+        )
         doc_args.append(f"    {name}: {schema.get('description') or name}")
 
     def method(self, **arguments: Any) -> str:
@@ -102,7 +124,9 @@ def _tool_method(spec: ToolSpec) -> Callable[..., str]:
     method.__name__ = method.__qualname__ = spec.name
     method.__signature__ = inspect.Signature(params, return_annotation=str)
     method.__annotations__ = {**annotations, "return": str}
-    method.__doc__ = (spec.description or spec.name).strip() + ("\n\nArgs:\n" + "\n".join(doc_args) if doc_args else "")
+    method.__doc__ = (spec.description or spec.name).strip() + (
+        "\n\nArgs:\n" + "\n".join(doc_args) if doc_args else ""
+    )
     return method
 
 
@@ -124,7 +148,9 @@ class AgentgymEnvironment:
     def reset(self, task_id: str | None = None, **row: Any) -> None:
         """Start the row's task (the prompt already holds its opening messages)."""
         if task_id is None:
-            raise UserInputError("the dataset needs a task_id column (agentgym.integrations.trl.task_dataset)")
+            raise UserInputError(
+                "the dataset needs a task_id column (agentgym.integrations.trl.task_dataset)"
+            )
         self._run(self._env.reset(options={"task_id": task_id}))
         self.step_rewards, self.outcome = [], None
         return None
@@ -132,11 +158,17 @@ class AgentgymEnvironment:
     def _call(self, name: str, arguments: dict[str, Any]) -> str:
         if self._env.done:
             return "Error: the episode has ended."
-        result = self._run(self._env.step(Action(tool_calls=[ToolCall(name=name, arguments=arguments)])))
+        result = self._run(
+            self._env.step(Action(tool_calls=[ToolCall(name=name, arguments=arguments)]))
+        )
         self.step_rewards.append(result.reward.value)
         if result.terminated or result.truncated:
             self.outcome = float(result.info["outcome"]["value"])
-        tools = [m for m in result.observation.messages[-result.info["new_messages"]:] if m.role == "tool"]
+        tools = [
+            m
+            for m in result.observation.messages[-result.info["new_messages"] :]
+            if m.role == "tool"
+        ]
         return "\n".join(m.content or "" for m in tools)
 
     def get_reward(self) -> float:
@@ -163,8 +195,13 @@ def environment_factory(env_id: str, **env_kwargs: Any) -> Callable[[], Agentgym
     if clashes:
         raise UserInputError(f"{env_id}: tools {clashes} clash with TRL's environment methods")
     methods = {t.name: _tool_method(t) for t in tools}
-    name = "".join(p.title() for p in env_id.replace("/", "-").replace(".", "-").split("-")) + "Environment"
-    return type(name, (AgentgymEnvironment,), {"env_id": env_id, "env_kwargs": dict(env_kwargs), **methods})
+    name = (
+        "".join(p.title() for p in env_id.replace("/", "-").replace(".", "-").split("-"))
+        + "Environment"
+    )
+    return type(
+        name, (AgentgymEnvironment,), {"env_id": env_id, "env_kwargs": dict(env_kwargs), **methods}
+    )
 
 
 def reward_func(env_id: str, **env_kwargs: Any) -> Callable[..., list[float]]:
@@ -184,9 +221,13 @@ def reward_func(env_id: str, **env_kwargs: Any) -> Callable[..., list[float]]:
         finally:
             await env.close()
 
-    def agentgym_reward(prompts: list, completions: list, task_id: list[str], **_: Any) -> list[float]:
+    def agentgym_reward(
+        prompts: list, completions: list, task_id: list[str], **_: Any
+    ) -> list[float]:
         async def all_of():
-            return await asyncio.gather(*(score_one(t, c) for t, c in zip(task_id, completions, strict=True)))
+            return await asyncio.gather(
+                *(score_one(t, c) for t, c in zip(task_id, completions, strict=True))
+            )
 
         return list(asyncio.run(all_of()))
 

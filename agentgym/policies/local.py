@@ -121,7 +121,8 @@ class LocalPolicy:
                 tokenizer = tokenizer or AutoTokenizer.from_pretrained(model)
                 path, model = model, AutoModelForCausalLM.from_pretrained(model)
             except (OSError, ValueError) as e:
-                raise PolicySpecError(f"local:{model}: not a model directory ({e})") from None
+                detail = " ".join(str(e).split())[:160]
+                raise PolicySpecError(f"local:{model}: not a model directory ({detail})") from None
             name = name or f"local:{path}"
         if tokenizer is None or getattr(tokenizer, "chat_template", None) is None:
             raise PolicySpecError("a local policy needs a tokenizer with a chat template")
@@ -140,7 +141,7 @@ class LocalPolicy:
         )
         params = {"temperature": self.temperature, "max_new_tokens": self.max_new_tokens}
         actions = []
-        for prompt, out in zip(prompts, outs):
+        for prompt, out in zip(prompts, outs, strict=True):
             text = self.tokenizer.decode(out.completion_ids, skip_special_tokens=False)
             text = text.removesuffix(self.tokenizer.eos_token)
             actions.append(

@@ -44,7 +44,7 @@ def normalize_by(
     out = [0.0] * len(values)
     for idx in members.values():
         if len(idx) > 1:
-            for i, a in zip(idx, normalize([values[i] for i in idx], scale)):
+            for i, a in zip(idx, normalize([values[i] for i in idx], scale), strict=True):
                 out[i] = a
     return out
 
@@ -66,7 +66,7 @@ def grpo(
 ) -> list[list[float]]:
     """Per episode, its group-normalised outcome repeated for each of its steps."""
     per_episode = normalize_by(outcomes, groups, scale)
-    return [[a] * n for a, n in zip(per_episode, lengths)]
+    return [[a] * n for a, n in zip(per_episode, lengths, strict=True)]
 
 
 def gigpo(
@@ -81,15 +81,15 @@ def gigpo(
     """grpo's episode advantage plus `step_weight` x the anchor-state step advantage."""
     episode_adv = grpo(outcomes, groups, [len(r) for r in step_rewards], scale)
     flat_returns, flat_keys, where = [], [], []
-    for e, (rewards, keys) in enumerate(zip(step_rewards, state_keys)):
-        for t, (ret, key) in enumerate(zip(discounted_returns(rewards, gamma), keys)):
+    for e, (rewards, keys) in enumerate(zip(step_rewards, state_keys, strict=True)):
+        for t, (ret, key) in enumerate(zip(discounted_returns(rewards, gamma), keys, strict=True)):
             flat_returns.append(ret)
             # a step without a state key is in no anchor group: a unique key keeps it alone
             flat_keys.append((groups[e], key) if key is not None else ("__alone__", e, t))
             where.append((e, t))
     step_adv = normalize_by(flat_returns, flat_keys, scale)
     out = [list(a) for a in episode_adv]
-    for (e, t), a in zip(where, step_adv):
+    for (e, t), a in zip(where, step_adv, strict=True):
         out[e][t] += step_weight * a
     return out
 
@@ -110,7 +110,7 @@ def step_rewards_advantages(
             where.append((e, t))
     normed = normalize_by(flat, keys, scale)
     per_episode: list[list[float]] = [[0.0] * len(r) for r in step_rewards]
-    for (e, t), v in zip(where, normed):
+    for (e, t), v in zip(where, normed, strict=True):
         per_episode[e][t] = v
     return [discounted_returns(r, gamma) for r in per_episode]
 
@@ -121,6 +121,6 @@ def keep_informative(
     """Dynamic sampling (DAPO): per episode, whether its group carries any signal. A group whose
     every step advantage is zero (e.g. all k samples got the same reward under grpo) is dropped."""
     signal: dict[Hashable, bool] = defaultdict(bool)
-    for adv, g in zip(advantages, groups):
+    for adv, g in zip(advantages, groups, strict=True):
         signal[g] |= any(abs(a) > EPS for a in adv)
     return [signal[g] for g in groups]

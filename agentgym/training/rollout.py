@@ -41,7 +41,7 @@ async def collect(
     envs = [make_async(env_id, **(env_kwargs or {})) for _ in jobs]
     try:
         observations, rollouts = [], []
-        for sample, (env, (task_id, seed)) in enumerate(zip(envs, jobs)):
+        for sample, (env, (task_id, seed)) in enumerate(zip(envs, jobs, strict=True)):
             if max_steps is not None:
                 env.max_steps = max_steps
             obs, _ = await env.reset(seed=seed, options={"task_id": task_id})
@@ -63,7 +63,7 @@ async def collect(
             actions = policy.act_batch([observations[i] for i in live], tools)
             latency = (time.perf_counter() - t0) / len(live)
             still = []
-            for i, action in zip(live, actions):
+            for i, action in zip(live, actions, strict=True):
                 env, rollout = envs[i], rollouts[i]
                 rollout.state_keys.append(env.state_key())
                 result = await env.step(action)

@@ -23,7 +23,9 @@ def reference_samples(
         for i, m in enumerate(messages):
             if m.role != "assistant":
                 continue
-            text = (m.content or "") + "".join(tool_call_text(c.name, c.arguments) for c in m.tool_calls)
+            text = (m.content or "") + "".join(
+                tool_call_text(c.name, c.arguments) for c in m.tool_calls
+            )
             completion = tokenizer.encode(text + tokenizer.eos_token, add_special_tokens=False)
             samples.append(Sample(render_prompt(tokenizer, messages[:i], tools), completion, 1.0))
     return samples
@@ -48,7 +50,9 @@ def sft_warmup(
     torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    samples = reference_samples(env_id, tokenizer, seeds=tuple(range(2 * 10**12, 2 * 10**12 + worlds)))
+    samples = reference_samples(
+        env_id, tokenizer, seeds=tuple(range(2 * 10**12, 2 * 10**12 + worlds))
+    )
     rng = random.Random(seed)
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)

@@ -23,7 +23,6 @@ from agentgym.training.checkpoint import JsonlLog, Tracker, latest, load_state, 
 from agentgym.training.loss import LossOptions, Sample, pad_batch, policy_loss, token_logprobs
 from agentgym.training.rollout import Rollout, collect, run
 
-
 EVAL_SEEDS = 10**12  # held-out evaluation worlds; SFT warm-up uses 2 * 10**12 and up
 
 
@@ -31,6 +30,12 @@ def train_seeds(seed: int, step: int) -> int:
     """The first env seed of an update (one seed per task after it): distinct for every
     (run seed, step) and far below EVAL_SEEDS."""
     return ((seed % 100_000) * 1_000_003 + step) * 1000
+
+
+def one_line(error: Exception, limit: int = 160) -> str:
+    """An exception's message on one line (transformers' span several)."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class TrainConfig(BaseModel):
@@ -109,10 +114,10 @@ def to_samples(
     rollouts: list[Rollout], advantages: list[list[float]], keep: list[bool]
 ) -> list[Sample]:
     samples = []
-    for rollout, episode_adv, kept in zip(rollouts, advantages, keep):
+    for rollout, episode_adv, kept in zip(rollouts, advantages, keep, strict=True):
         if not kept:
             continue
-        for step, a in zip(rollout.episode.steps, episode_adv):
+        for step, a in zip(rollout.episode.steps, episode_adv, strict=True):
             g = step.action.generation
             if g is None or not g.completion_token_ids:
                 continue
@@ -145,7 +150,7 @@ class Trainer:
             self.model = AutoModelForCausalLM.from_pretrained(source)
         except (OSError, ValueError) as e:
             raise UserInputError(
-                f"--model {source}: cannot load a model and tokenizer ({e})"
+                f"--model {source}: cannot load a model and tokenizer ({one_line(e)})"
             ) from None
         if self.tokenizer.chat_template is None or self.tokenizer.pad_token_id is None:
             raise UserInputError(
@@ -195,45 +200,41 @@ class Trainer:
         }
 
     def update(self, samples: list[Sample]) -> dict[str, float]:
+        """One pass over the samples in `minibatches` optimizer steps. Minibatches hold samples of
+        similar length (little padding) and run in random order; the behaviour policy's logprobs
+        (and the reference's) are taken for all of them before the first step."""
         c = self.config
         options = LossOptions(c.clip_low, c.clip_high, c.token_level_loss, c.kl_coef)
         pad = self.tokenizer.pad_token_id
-        with torch.no_grad():  # the behaviour policy's logprobs (and the reference's)
-            ids, attention, mask = pad_batch(samples, pad)
-            old, _ = token_logprobs(self.model, ids, attention)
-            ref = (
-                token_logprobs(self.reference, ids, attention)[0]
-                if self.reference is not None
-                else None
-            )
-        order = list(range(len(samples)))
-        random.shuffle(order)
-        chunks = [order[i :: c.minibatches] for i in range(c.minibatches)]
+        by_length = sorted(samples, key=lambda s: len(s.prompt_ids) + len(s.completion_ids))
+        size = -(-len(by_length) // c.minibatches)
+        batches = []
+        with torch.no_grad():
+            for i in range(0, len(by_length), size):
+                batch = by_length[i : i + size]
+                ids, attention, mask = pad_batch(batch, pad)
+                old = token_logprobs(self.model, ids, attention)[0]
+                ref = (
+                    None
+                    if self.reference is None
+                    else token_logprobs(self.reference, ids, attention)[0]
+                )
+                advantages = torch.tensor([s.advantage for s in batch])
+                batches.append((ids, attention, mask, old, ref, advantages))
+        random.shuffle(batches)
         stats: dict[str, list[float]] = {}
-        for chunk in (ch for ch in chunks if ch):
-            idx = torch.tensor(chunk)
-            batch = [samples[i] for i in chunk]
-            b_ids, b_attention, b_mask = pad_batch(batch, pad)
-            width = b_ids.shape[1]
-            logp, entropy = token_logprobs(self.model, b_ids, b_attention, with_entropy=True)
-            advantages = torch.tensor([s.advantage for s in batch])
-            loss, info = policy_loss(
-                logp,
-                old[idx, :width],
-                advantages,
-                b_mask,
-                options,
-                ref[idx, :width] if ref is not None else None,
-            )
+        for ids, attention, mask, old, ref, advantages in batches:
+            logp, entropy = token_logprobs(self.model, ids, attention, with_entropy=True)
+            loss, info = policy_loss(logp, old, advantages, mask, options, ref)
             self.optimizer.zero_grad()
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
             self.optimizer.step()
             with torch.no_grad():
-                n = b_mask.sum().clamp(min=1)
-                info["entropy"] = float((entropy * b_mask).sum() / n)
-                log_ratio = (logp - old[idx, :width]) * b_mask
-                info["kl_old"] = float(((log_ratio.exp() - 1) - log_ratio).mul(b_mask).sum() / n)
+                n = mask.sum().clamp(min=1)
+                info["entropy"] = float((entropy * mask).sum() / n)
+                log_ratio = (logp - old) * mask
+                info["kl_old"] = float(((log_ratio.exp() - 1) - log_ratio).mul(mask).sum() / n)
             info.update(loss=loss.item(), grad_norm=grad_norm.item())
             for k, v in info.items():
                 stats.setdefault(k, []).append(v)
@@ -262,7 +263,7 @@ class Trainer:
             "reward": sum(r.episode.reward for r in rollouts) / len(rollouts),
             "success": sum(r.episode.success for r in rollouts) / len(rollouts),
             "turns": sum(len(r.episode.steps) for r in rollouts) / len(rollouts),
-            "groups_kept": len({g for g, k in zip(groups, keep) if k}),
+            "groups_kept": len({g for g, k in zip(groups, keep, strict=True) if k}),
             "samples": len(samples),
             "rollout_s": round(t1 - t0, 3),
         }

@@ -16,7 +16,7 @@ pytest.importorskip("trl")
 def call(name, **arguments):
     import json
 
-    return f'<tool_call>{json.dumps({"name": name, "arguments": arguments})}</tool_call>'
+    return f"<tool_call>{json.dumps({'name': name, 'arguments': arguments})}</tool_call>"
 
 
 def test_the_environment_class_exposes_env_tools_with_their_schemas():
@@ -31,7 +31,9 @@ def test_the_environment_class_exposes_env_tools_with_their_schemas():
     assert env.color(item="apple") == WORLD.items["apple"]["color"]
     assert env.get_reward() == 0.0  # looked up, not answered
     env.answer(value=WORLD.items["apple"]["color"])
-    assert env.get_reward() == 1.0 and sum(env.step_rewards) == 1.0  # step rewards sum to the outcome
+    assert (
+        env.get_reward() == 1.0 and sum(env.step_rewards) == 1.0
+    )  # step rewards sum to the outcome
     assert env.answer(value="x").startswith("Error")  # the episode has ended
 
 
@@ -39,10 +41,16 @@ def test_reward_func_scores_each_completion_with_the_env_verifier():
     score = reward_func("toy/Lookup-v0")
     right = WORLD.items["apple"]["color"]
     wrong = next(v for v in ("red", "blue") if v != right)
-    completions = [[{"role": "assistant", "content": call("answer", value=right)}],
-                   [{"role": "assistant", "content": call("answer", value=wrong)}],
-                   [{"role": "assistant", "content": "no idea"}]]
-    assert score(prompts=[None] * 3, completions=completions, task_id=["color-apple"] * 3) == [1.0, 0.0, 0.0]
+    completions = [
+        [{"role": "assistant", "content": call("answer", value=right)}],
+        [{"role": "assistant", "content": call("answer", value=wrong)}],
+        [{"role": "assistant", "content": "no idea"}],
+    ]
+    assert score(prompts=[None] * 3, completions=completions, task_id=["color-apple"] * 3) == [
+        1.0,
+        0.0,
+        0.0,
+    ]
 
 
 def _trainer(model_dir, out, **kwargs):
@@ -56,18 +64,36 @@ def _trainer(model_dir, out, **kwargs):
     torch.manual_seed(0)
     tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(model_dir))
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    args = GRPOConfig(output_dir=str(out), per_device_train_batch_size=4, num_generations=4,
-                      max_completion_length=80, max_steps=2, learning_rate=1e-3, logging_steps=1,
-                      report_to=[], use_cpu=True, save_strategy="no", max_tool_calling_iterations=3,
-                      seed=0, beta=0.0)
-    return GRPOTrainer(model=model, processing_class=tokenizer, args=args,
-                       train_dataset=task_dataset("toy/Lookup-v0", split="train"), **kwargs), model
+    args = GRPOConfig(
+        output_dir=str(out),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=80,
+        max_steps=2,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+        max_tool_calling_iterations=3,
+        seed=0,
+        beta=0.0,
+    )
+    return GRPOTrainer(
+        model=model,
+        processing_class=tokenizer,
+        args=args,
+        train_dataset=task_dataset("toy/Lookup-v0", split="train"),
+        **kwargs,
+    ), model
 
 
 def test_grpo_trainer_runs_multi_turn_on_an_agentgym_env(warm_model, tmp_path):
     import torch
 
-    trainer, model = _trainer(warm_model, tmp_path / "trl", environment_factory=environment_factory("toy/Lookup-v0"))
+    trainer, model = _trainer(
+        warm_model, tmp_path / "trl", environment_factory=environment_factory("toy/Lookup-v0")
+    )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     trainer.train()
     logs = [r for r in trainer.state.log_history if "reward" in r]
@@ -79,7 +105,9 @@ def test_grpo_trainer_runs_multi_turn_on_an_agentgym_env(warm_model, tmp_path):
 
 
 def test_grpo_trainer_with_the_single_turn_reward_func(warm_model, tmp_path):
-    trainer, _ = _trainer(warm_model, tmp_path / "trl1", reward_funcs=[reward_func("toy/Lookup-v0")])
+    trainer, _ = _trainer(
+        warm_model, tmp_path / "trl1", reward_funcs=[reward_func("toy/Lookup-v0")]
+    )
     trainer.train()
     logs = [r for r in trainer.state.log_history if "reward" in r]
     assert logs and all("rewards/agentgym:toy/Lookup-v0/mean" in r for r in logs)

@@ -38,18 +38,33 @@ def test_gigpo_adds_step_advantage_within_anchor_states():
     # episode A reaches the goal in three steps, B gives up after two; both start in state s0.
     # gamma 0.5: A's returns are [0.25, 0.5, 1], B's [0, 0]. Only s0 is shared: there A's step
     # (0.25) beats B's (0): +1 / -1. Other states are alone: no step advantage.
-    out = adv.gigpo(outcomes=[1, 0], groups=["t", "t"], step_rewards=[[0, 0, 1], [0, 0]],
-                    state_keys=[["s0", "s1", "s2"], ["s0", "s3"]], gamma=0.5, step_weight=1.0)
+    out = adv.gigpo(
+        outcomes=[1, 0],
+        groups=["t", "t"],
+        step_rewards=[[0, 0, 1], [0, 0]],
+        state_keys=[["s0", "s1", "s2"], ["s0", "s3"]],
+        gamma=0.5,
+        step_weight=1.0,
+    )
     close(out, [[2, 1, 1], [-2, -1]])
 
 
 def test_gigpo_separates_a_detour_from_the_direct_path_in_the_same_state():
     # both episodes succeed (grpo sees nothing), but in s1 A answers at once while B loops once
     # through s1 again: from the shared state s1, A's return (1) beats B's first visit (0.5)
-    out = adv.gigpo(outcomes=[1, 1], groups=["t", "t"], step_rewards=[[0, 1], [0, 0, 1]],
-                    state_keys=[["s0", "s1"], ["s0", "s1", "s1"]], gamma=0.5)
+    out = adv.gigpo(
+        outcomes=[1, 1],
+        groups=["t", "t"],
+        step_rewards=[[0, 1], [0, 0, 1]],
+        state_keys=[["s0", "s1"], ["s0", "s1", "s1"]],
+        gamma=0.5,
+    )
     # s0: A 0.5 vs B 0.25 -> +1/-1. s1: A 1, B 0.5 and 1 -> mean 0.8333, std 0.2357
-    s1 = [(1 - 5 / 6) / math.sqrt(1 / 18), (0.5 - 5 / 6) / math.sqrt(1 / 18), (1 - 5 / 6) / math.sqrt(1 / 18)]
+    s1 = [
+        (1 - 5 / 6) / math.sqrt(1 / 18),
+        (0.5 - 5 / 6) / math.sqrt(1 / 18),
+        (1 - 5 / 6) / math.sqrt(1 / 18),
+    ]
     close(out, [[1, s1[0]], [-1, s1[1], s1[2]]])
     assert adv.keep_informative(out, ["t", "t"]) == [True, True]
     assert adv.keep_informative(adv.grpo([1, 1], ["t", "t"], [2, 3]), ["t", "t"]) == [False, False]
@@ -62,10 +77,23 @@ def test_steps_without_a_state_key_get_no_step_advantage():
 
 def test_step_rewards_are_normalised_in_the_group_then_summed_forward():
     # rewards 1, 0 | 0: mean 1/3, std sqrt(2/9): normalised 1.4142, -0.7071 | -0.7071
-    close(adv.step_rewards_advantages(["g", "g"], [[1, 0], [0]], gamma=1.0), [[0.7071, -0.7071], [-0.7071]])
-    close(adv.step_rewards_advantages(["g", "g"], [[1, 0], [0]], gamma=0.5), [[1.0607, -0.7071], [-0.7071]])
+    close(
+        adv.step_rewards_advantages(["g", "g"], [[1, 0], [0]], gamma=1.0),
+        [[0.7071, -0.7071], [-0.7071]],
+    )
+    close(
+        adv.step_rewards_advantages(["g", "g"], [[1, 0], [0]], gamma=0.5),
+        [[1.0607, -0.7071], [-0.7071]],
+    )
 
 
 def test_dynamic_sampling_drops_only_groups_without_signal():
     advantages = adv.grpo([1, 0, 1, 1, 0, 0], list("aabbcc"), [1] * 6)
-    assert adv.keep_informative(advantages, list("aabbcc")) == [True, True, False, False, False, False]
+    assert adv.keep_informative(advantages, list("aabbcc")) == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]

@@ -14,8 +14,18 @@ class Interrupted(Exception):
 
 
 def config(model, **kw):
-    base = dict(env_id="toy/Lookup-v0", model=str(model), algo="grpo", group_size=4, tasks_per_step=2,
-                steps=3, save_every=2, eval_every=0, max_new_tokens=32, seed=3)
+    base = dict(
+        env_id="toy/Lookup-v0",
+        model=str(model),
+        algo="grpo",
+        group_size=4,
+        tasks_per_step=2,
+        steps=3,
+        save_every=2,
+        eval_every=0,
+        max_new_tokens=32,
+        seed=3,
+    )
     return TrainConfig(**{**base, **kw})
 
 

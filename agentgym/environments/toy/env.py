@@ -73,9 +73,10 @@ class LookupEnv(ToolEnv):
     toolbox = Toolbox([*ITEM_TOOLS, answer])
     no_call_reply = "please call a tool ."
     max_calls_per_turn = 1  # one call per step: steps are the unit step-level credit works on
+    parse_hint = 'write <tool_call>{"name": ..., "arguments": {...}}</tool_call> .'
 
     def __init__(
-        self, tasks: list[Task] | None = None, max_steps: int = 4, split: str | None = None
+        self, tasks: list[Task] | None = None, max_steps: int = 3, split: str | None = None
     ):
         tasks = tasks or self.default_tasks()
         if split is not None:
@@ -124,7 +125,7 @@ class LookupChainEnv(LookupEnv):
     toolbox = Toolbox([*ITEM_TOOLS, *PERSON_TOOLS, answer])
 
     def __init__(
-        self, tasks: list[Task] | None = None, max_steps: int = 6, split: str | None = None
+        self, tasks: list[Task] | None = None, max_steps: int = 5, split: str | None = None
     ):
         super().__init__(tasks, max_steps=max_steps, split=split)
 

@@ -110,7 +110,9 @@ def _tasks(questions: dict[str, tuple[str, ...]], chain: bool, name: str) -> lis
             task_id = name.format(attr=attr, item=item)
             data = {"item": item, "attr": attr, "chain": chain, "split": split(task_id)}
             prompt = phrasings[i % len(phrasings)].format(x=item)
-            tasks.append(Task(id=task_id, family="toy", prompt=prompt, data=data, difficulty=1 + chain))
+            tasks.append(
+                Task(id=task_id, family="toy", prompt=prompt, data=data, difficulty=1 + chain)
+            )
     return tasks
 
 

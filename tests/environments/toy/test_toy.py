@@ -21,7 +21,13 @@ def test_toy_envs_pass_agentgym_check(env_id):
     results = asyncio.run(run_checks(agentgym.spec(env_id), 3))
     failed = [f"{r.name}: {r.detail}" for r in results if r.status == "fail"]
     assert not failed, failed
-    assert {r.name for r in results if r.status == "pass"} >= {"oracle", "no-op", "determinism", "fork", "close"}
+    assert {r.name for r in results if r.status == "pass"} >= {
+        "oracle",
+        "no-op",
+        "determinism",
+        "fork",
+        "close",
+    }
 
 
 def test_splits_are_fixed_and_disjoint():
@@ -30,7 +36,8 @@ def test_splits_are_fixed_and_disjoint():
         held = {t.id for t in tasks if t.data["split"] == "heldout"}
         assert train and held and not train & held and len(train | held) == len(tasks)
     assert agentgym.spec("toy/Lookup-v0").task_count(split="heldout") == sum(
-        t.data["split"] == "heldout" for t in lookup_tasks())
+        t.data["split"] == "heldout" for t in lookup_tasks()
+    )
 
 
 async def _play(env_id: str, task_id: str, actions: list[Action]):
@@ -51,7 +58,13 @@ async def _play(env_id: str, task_id: str, actions: list[Action]):
 def test_right_answer_scores_one_and_a_wrong_or_hedged_one_zero():
     value = WORLD.items["apple"]["color"]
     others = [v for v in ("red", "blue", "green", "gold", "white", "black") if v != value]
-    good, _ = asyncio.run(_play("toy/Lookup-v0", "color-apple", [call("color", item="apple"), call("answer", value=value)]))
+    good, _ = asyncio.run(
+        _play(
+            "toy/Lookup-v0",
+            "color-apple",
+            [call("color", item="apple"), call("answer", value=value)],
+        )
+    )
     assert good.terminated and good.info["outcome"]["value"] == 1.0
     wrong, _ = asyncio.run(_play("toy/Lookup-v0", "color-apple", [call("answer", value=others[0])]))
     assert wrong.terminated and wrong.info["outcome"]["value"] == 0.0
@@ -59,8 +72,13 @@ def test_right_answer_scores_one_and_a_wrong_or_hedged_one_zero():
     hedged, _ = asyncio.run(_play("toy/Lookup-v0", "color-apple", [call("answer", value=hedge)]))
     assert hedged.info["outcome"]["value"] == 0.0
     # one answer per episode: the first one ends it, so answering every value in turn is impossible
-    first, _ = asyncio.run(_play("toy/Lookup-v0", "color-apple", [call("answer", value=others[0]),
-                                                                   call("answer", value=value)]))
+    first, _ = asyncio.run(
+        _play(
+            "toy/Lookup-v0",
+            "color-apple",
+            [call("answer", value=others[0]), call("answer", value=value)],
+        )
+    )
     assert first.terminated and first.info["outcome"]["value"] == 0.0
 
 
