@@ -63,5 +63,5 @@ def warm_model(tiny_model, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("warm") / "model"
     shutil.copytree(tiny_model, out)
-    sft_warmup(out, "toy/Lookup-v0", steps=150, save_to=out)
+    sft_warmup(out, "toy/Lookup-v0", steps=200, save_to=out)
     return out

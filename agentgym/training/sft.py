@@ -41,7 +41,7 @@ def sft_warmup(
     seed: int = 0,
     save_to: str | Path | None = None,
     threads: int = 1,
-    worlds: int = 4,
+    worlds: int = 32,
 ) -> list[float]:
     """`steps` SFT steps on the train split's reference turns, each task acted in `worlds` seeds
     (2 * 10**12 and up: not the seeds RL and evaluation use); returns the losses."""

@@ -18,7 +18,7 @@ def config(model, **kw):
         env_id="toy/Lookup-v0",
         model=str(model),
         algo="grpo",
-        group_size=4,
+        group_size=8,
         tasks_per_step=2,
         steps=3,
         save_every=2,
