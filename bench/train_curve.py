@@ -87,6 +87,7 @@ def learn(args) -> None:
         group_size=args.group_size,
         tasks_per_step=args.tasks_per_step,
         lr=args.lr,
+        minibatches=args.minibatches,
         eval_every=args.eval_every,
     )
     rl_s = time.perf_counter() - t0
@@ -135,8 +136,8 @@ def plot_learning(rows: list[dict], summary: dict, path: Path) -> None:
     ax.set_ylabel("success")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(
-        f"{summary['env']}: SFT {summary['sft_steps']} steps ({summary['sft_s']:.0f} s), "
-        f"RL {summary['rl_steps']} updates ({summary['rl_s'] / 60:.1f} min)",
+        f"{summary['env']}: SFT warm-up {summary['sft_steps']} steps, "
+        f"then RL {summary['rl_steps']} updates ({summary['rl_s'] / 60:.1f} min wall)",
         fontsize=9,
     )
     ax.legend(fontsize=8, loc="lower right")
@@ -163,6 +164,7 @@ def compare(args) -> None:
                 group_size=args.group_size,
                 tasks_per_step=args.tasks_per_step,
                 lr=args.lr,
+                minibatches=args.minibatches,
                 eval_every=args.eval_every,
             )
             curves.setdefault(algo, []).append(rows)
@@ -226,10 +228,48 @@ def plot_compare(curves: dict, args, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def replot(args) -> None:
+    """Plots from the log.jsonl of runs made with `agentgym train` (or this script)."""
+    logs = [
+        [json.loads(line) for line in Path(p).read_text().splitlines() if line.strip()]
+        for p in args.logs
+    ]
+    if args.what == "plot-learn":
+        rows = logs[0]
+        config = json.loads((Path(args.logs[0]).parent / "config.json").read_text())
+        evals = [r for r in rows if "heldout_success" in r]
+        summary = {
+            "env": config["env_id"],
+            "sft_steps": args.sft_steps or 0,
+            "sft_s": 0.0,
+            "rl_steps": rows[-1]["step"],
+            "rl_s": rows[-1]["elapsed_s"],
+            "heldout_after_sft": evals[0]["heldout_success"],
+        }
+        plot_learning(rows, summary, Path(args.plot or "docs/img/train_curve.png"))
+    else:
+        config = json.loads((Path(args.logs[0]).parent / "config.json").read_text())
+        args.env, args.steps = config["env_id"], config["steps"]
+        args.tasks_per_step, args.group_size, args.seeds = (
+            config["tasks_per_step"],
+            config["group_size"],
+            1,
+        )
+        plot_compare(
+            {"grpo": [logs[0]], "gigpo": [logs[1]]},
+            args,
+            Path(args.plot or "docs/img/gigpo_vs_grpo.png"),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["learn", "compare"])
-    parser.add_argument("--out", required=True)
+    parser.add_argument("what", choices=["learn", "compare", "plot-learn", "plot-compare"])
+    parser.add_argument("--out", default=None, help="run folder (learn, compare)")
+    parser.add_argument(
+        "--logs", nargs="*", default=[], help="log.jsonl files (plot-*): one, or grpo then gigpo"
+    )
+    parser.add_argument("--minibatches", type=int, default=4)
     parser.add_argument("--env", default=None)
     parser.add_argument("--algo", default="grpo")
     parser.add_argument("--sft-steps", type=int, default=None)
@@ -246,14 +286,16 @@ def main() -> None:
 
     torch.set_num_threads(1)
     ensure_toy_registered()
-    if args.what == "learn":
+    if args.what.startswith("plot-"):
+        replot(args)
+    elif args.what == "learn":
         args.env = args.env or "toy/Lookup-v0"
-        args.sft_steps = 150 if args.sft_steps is None else args.sft_steps
+        args.sft_steps = 200 if args.sft_steps is None else args.sft_steps
         args.plot = args.plot or "docs/img/train_curve.png"
         learn(args)
     else:
         args.env = args.env or "toy/LookupChain-v0"
-        args.sft_steps = 150 if args.sft_steps is None else args.sft_steps
+        args.sft_steps = 200 if args.sft_steps is None else args.sft_steps
         args.plot = args.plot or "docs/img/gigpo_vs_grpo.png"
         compare(args)
 
