@@ -13,8 +13,18 @@ from agentgym.training.trainer import TrainConfig, Trainer, compute_advantages, 
 
 
 def config(model, **kw):
-    base = dict(env_id="toy/Lookup-v0", model=str(model), algo="grpo", group_size=8,
-                tasks_per_step=4, steps=8, lr=5e-4, eval_every=0, max_new_tokens=28, seed=0)
+    base = dict(
+        env_id="toy/Lookup-v0",
+        model=str(model),
+        algo="grpo",
+        group_size=8,
+        tasks_per_step=4,
+        steps=8,
+        lr=5e-4,
+        eval_every=0,
+        max_new_tokens=28,
+        seed=0,
+    )
     return TrainConfig(**{**base, **kw})
 
 
