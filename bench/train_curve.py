@@ -20,19 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import agentgym  # noqa: E402
 from agentgym.environments.toy.world import vocabulary  # noqa: E402
 
 ENVS = ["toy/Lookup-v0", "toy/LookupChain-v0"]
 
 
 def ensure_toy_registered() -> None:
-    """The toy family is found by entry point; an install older than it needs this."""
-    from agentgym.environments.toy import specs
+    from agentgym.environments.toy import ensure_registered
 
-    for spec in specs():
-        if spec.id not in agentgym.registry():
-            agentgym.register(spec.id, spec.entry_point, description=spec.description)
+    ensure_registered()
 
 
 def warm_model(out: Path, env_id: str, sft_steps: int, seed: int) -> tuple[Path, float]:

@@ -153,7 +153,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     envs = args.env or ["toy/Lookup-v0", "toy/LookupChain-v0"]
+    from agentgym.environments.toy import ensure_registered
     from agentgym.environments.toy.world import vocabulary
+
+    ensure_registered()
 
     out = build_tiny(args.out, envs, seed=args.seed, words=vocabulary())
     if args.sft_steps:

@@ -37,4 +37,20 @@ def specs() -> list[EnvSpec]:
     ]
 
 
-__all__ = ["specs"]
+def ensure_registered() -> None:
+    """Register the toy specs unless entry-point discovery found them (an install made before
+    this family existed does not list its entry point until it is reinstalled)."""
+    from agentgym.core.registry import register, registry
+
+    known = registry()
+    for spec in specs():
+        if spec.id not in known:
+            register(
+                spec.id,
+                spec.entry_point,
+                description=spec.description,
+                count_tasks=spec.count_tasks,
+            )
+
+
+__all__ = ["specs", "ensure_registered"]
