@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 import agentgym
+from agentgym.environments.toy import ensure_registered as ensure_toy_registered
 from tests.core.counter_env import CounterEnv
 
 try:
@@ -15,11 +16,8 @@ except agentgym.core.errors.RegistrationError:
     pass
 
 # the toy family registers by entry point (pyproject.toml); an editable install made before it was
-# added does not list it yet, so register its specs here when discovery did not find them
-for _spec in __import__("agentgym.environments.toy", fromlist=["specs"]).specs():
-    if _spec.id not in agentgym.registry():
-        agentgym.register(_spec.id, _spec.entry_point, description=_spec.description,
-                          count_tasks=_spec.count_tasks)
+# added does not list it yet
+ensure_toy_registered()
 
 
 @pytest.fixture
