@@ -224,13 +224,52 @@ def plot_compare(curves: dict, args, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def plot_runs(logs: list[list[dict]], labels: list[str], path: Path) -> None:
+    """Several RL runs on one figure: held-out success (greedy) and train success (sampled)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for i, (rows, label) in enumerate(zip(logs, labels, strict=True)):
+        train = [r for r in rows if "reward" in r]
+        evals = [r for r in rows if "heldout_success" in r]
+        axes[0].plot(
+            [r["step"] for r in evals],
+            [r["heldout_success"] for r in evals],
+            "o-",
+            color=f"C{i}",
+            label=label,
+        )
+        axes[1].plot(
+            [r["step"] for r in train],
+            [r["success"] for r in train],
+            color=f"C{i}",
+            alpha=0.8,
+            label=label,
+        )
+    axes[0].set_title("held-out success (greedy, unseen questions and worlds)", fontsize=9)
+    axes[1].set_title("train success (sampled, T=1)", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("RL update")
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}")
+
+
 def replot(args) -> None:
     """Plots from the log.jsonl of runs made with `agentgym train` (or this script)."""
     logs = [
         [json.loads(line) for line in Path(p).read_text().splitlines() if line.strip()]
         for p in args.logs
     ]
-    if args.what == "plot-learn":
+    if args.what == "plot-learn" and len(logs) > 1:
+        plot_runs(logs, args.labels or args.logs, Path(args.plot or "docs/img/train_curve.png"))
+    elif args.what == "plot-learn":
         rows = logs[0]
         config = json.loads((Path(args.logs[0]).parent / "config.json").read_text())
         evals = [r for r in rows if "heldout_success" in r]
@@ -265,14 +304,15 @@ def main() -> None:
     parser.add_argument(
         "--logs", nargs="*", default=[], help="log.jsonl files (plot-*): one, or grpo then gigpo"
     )
-    parser.add_argument("--minibatches", type=int, default=4)
+    parser.add_argument("--labels", nargs="*", default=None, help="one per log (plot-learn)")
+    parser.add_argument("--minibatches", type=int, default=2)
     parser.add_argument("--env", default=None)
     parser.add_argument("--algo", default="grpo")
     parser.add_argument("--sft-steps", type=int, default=None)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--group-size", type=int, default=8)
     parser.add_argument("--tasks-per-step", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--eval-every", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
