@@ -261,6 +261,13 @@ def plot_runs(logs: list[list[dict]], labels: list[str], path: Path) -> None:
     print(f"wrote {path}")
 
 
+def run_config(log: str) -> dict:
+    """The config of the run whose log this is: config.json beside it, or LOG_STEM.config.json."""
+    path = Path(log)
+    beside = path.parent / "config.json"
+    return json.loads((beside if beside.exists() else path.with_suffix(".config.json")).read_text())
+
+
 def replot(args) -> None:
     """Plots from the log.jsonl of runs made with `agentgym train` (or this script)."""
     logs = [
@@ -271,7 +278,7 @@ def replot(args) -> None:
         plot_runs(logs, args.labels or args.logs, Path(args.plot or "docs/img/train_curve.png"))
     elif args.what == "plot-learn":
         rows = logs[0]
-        config = json.loads((Path(args.logs[0]).parent / "config.json").read_text())
+        config = run_config(args.logs[0])
         evals = [r for r in rows if "heldout_success" in r]
         summary = {
             "env": config["env_id"],
@@ -283,7 +290,7 @@ def replot(args) -> None:
         }
         plot_learning(rows, summary, Path(args.plot or "docs/img/train_curve.png"))
     else:
-        config = json.loads((Path(args.logs[0]).parent / "config.json").read_text())
+        config = run_config(args.logs[0])
         args.env, args.steps = config["env_id"], config["steps"]
         args.tasks_per_step, args.group_size, args.seeds = (
             config["tasks_per_step"],
