@@ -99,11 +99,8 @@ def compute_advantages(rollouts: list[Rollout], config: TrainConfig) -> list[lis
     return adv.step_rewards_advantages(groups, rewards, config.gamma, config.scale_by_std)
 
 
-def _prm_progress(rollouts: list[Rollout], where: str) -> None:
+def prm_progress(rollouts: list[Rollout], prm) -> None:
     """Replace step rewards with a PRM's progress: V(after step) - V(before step)."""
-    from agentgym.verifiers.prm import ProcessRewardModel
-
-    prm = ProcessRewardModel.load(where)
     for r in rollouts:
         values = prm.episode_values(r.episode)
         for t, step in enumerate(r.episode.steps):
@@ -166,6 +163,11 @@ class Trainer:
             max_new_tokens=config.max_new_tokens,
             name=f"local:{config.model}",
         )
+        self.prm = None
+        if config.step_rewards.startswith("prm:"):
+            from agentgym.verifiers.prm import ProcessRewardModel
+
+            self.prm = ProcessRewardModel.load(config.step_rewards.removeprefix("prm:"))
         self.log = JsonlLog(self.out / "log.jsonl")
         self.tracker = Tracker(self.out)
         self.step = 0
@@ -248,8 +250,8 @@ class Trainer:
         rollouts = self.rollouts(
             tasks, c.group_size, c.temperature, first_seed=train_seeds(c.seed, self.step)
         )
-        if c.step_rewards.startswith("prm:"):
-            _prm_progress(rollouts, c.step_rewards.removeprefix("prm:"))
+        if self.prm is not None:
+            prm_progress(rollouts, self.prm)
         advantages = compute_advantages(rollouts, c)
         groups = [r.group for r in rollouts]
         keep = (
