@@ -17,6 +17,7 @@ from rich.table import Table
 from agentgym.cli_common import clean_errors, console, err_console
 from agentgym.cli_runs import register as register_run_commands
 from agentgym.core.errors import UserInputError
+from agentgym.training.cli import register as register_train_command
 
 app = typer.Typer(
     name="agentgym",
@@ -227,6 +228,7 @@ def _mount_optional(module: str, attr: str, name: str, help: str) -> None:
 
 register_run_commands(app)  # export, report, compare
 importlib.import_module("agentgym.search.cli").register(app)  # search
+register_train_command(app)  # train
 _mount_optional("agentgym.sandbox.cli", "sandbox_app", "sandbox", "Sandbox backends: doctor.")
 _mount_optional("agentgym.environments.swe.cli", "tasks_app", "tasks", "Task files: generate, validate.")
 _mount_optional("agentgym.verifiers.cli", "verifiers_app", "verifiers", "Verifiers: list, train-prm, calibrate, rank.")

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 import agentgym
+from agentgym.environments.toy import ensure_registered as ensure_toy_registered
 from tests.core.counter_env import CounterEnv
 
 try:
     agentgym.register("test/Counter-v0", CounterEnv, description="framework test env")
 except agentgym.core.errors.RegistrationError:
     pass
+
+# the toy family registers by entry point (pyproject.toml); an editable install made before it was
+# added does not list it yet
+ensure_toy_registered()
 
 
 @pytest.fixture
@@ -35,3 +42,24 @@ def openai_env(openai_server, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     return openai_server
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A 2-layer model with a tokenizer trained on the toy envs' text, never trained itself."""
+    from agentgym.environments.toy.world import vocabulary
+    from agentgym.training.tiny import build_tiny
+
+    return build_tiny(tmp_path_factory.mktemp("tiny") / "model", ["toy/Lookup-v0", "toy/LookupChain-v0"],
+                      hidden=64, words=vocabulary())
+
+
+@pytest.fixture(scope="session")
+def warm_model(tiny_model, tmp_path_factory):
+    """The tiny model after a short SFT warm-up on toy/Lookup-v0's train split."""
+    from agentgym.training.sft import sft_warmup
+
+    out = tmp_path_factory.mktemp("warm") / "model"
+    shutil.copytree(tiny_model, out)
+    sft_warmup(out, "toy/Lookup-v0", steps=200, save_to=out)
+    return out

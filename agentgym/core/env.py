@@ -92,6 +92,11 @@ class Env(abc.ABC):
         """Structured extras shown to the agent beside the messages (never hidden data)."""
         return {}
 
+    def state_key(self) -> str | None:
+        """A key equal for two moments of one task exactly when the env is in the same state there
+        (GiGPO groups steps by it: agentgym.training); None when the env cannot tell."""
+        return None
+
     def reference_solver(self, task: Task) -> Any | None:
         """A policy-like object (with `act`) that solves `task`, for the oracle; None means the
         oracle replays `task.reference`. Families whose reference is not a fixed action list

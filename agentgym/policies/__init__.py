@@ -3,6 +3,7 @@
 openai:MODEL       an OpenAI-compatible chat model (OPENAI_BASE_URL / OPENAI_API_KEY)
 oracle             the task's reference solution
 random[:SEED]      random schema-valid tool calls
+local:PATH         a transformers model directory, sampled locally (token ids and logprobs)
 replay:PATH        the actions of recorded episodes (JSONL)
 module:attr        your own: a class, a zero-argument factory, or an instance with `act`
 """
@@ -17,7 +18,7 @@ from typing import Any
 from agentgym.core.errors import PolicySpecError
 from agentgym.policies.base import Policy, act, begin
 
-BUILTIN_KINDS = ("openai", "oracle", "random", "replay")
+BUILTIN_KINDS = ("openai", "oracle", "random", "replay", "local")
 
 __all__ = ["Policy", "act", "begin", "load_policy", "BUILTIN_KINDS"]
 
@@ -35,7 +36,7 @@ def load_policy(spec: str, **options: Any) -> Policy:
     close = difflib.get_close_matches(spec, BUILTIN_KINDS, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise PolicySpecError(
-        f"unknown policy {spec!r}.{hint} Use openai:MODEL, oracle, random[:SEED], "
+        f"unknown policy {spec!r}.{hint} Use openai:MODEL, local:PATH, oracle, random[:SEED], "
         "replay:PATH or module:attr"
     )
 
@@ -48,6 +49,12 @@ def _builtin(spec: str, kind: str, argument: str | None, options: dict[str, Any]
             from agentgym.policies.openai import OpenAIPolicy
 
             return OpenAIPolicy(argument, **options)
+        if kind == "local":
+            if not argument:
+                raise PolicySpecError(f"policy {spec!r} needs a model directory: local:PATH")
+            from agentgym.policies.local import LocalPolicy
+
+            return LocalPolicy(argument, **options)
         if kind == "oracle":
             if argument is not None:
                 raise PolicySpecError(f"policy {spec!r}: oracle takes no argument")

@@ -1,0 +1,1 @@
+"""Adapters to other ecosystems' trainers and tools (`trl`: TRL's GRPOTrainer)."""

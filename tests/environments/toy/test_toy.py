@@ -1,0 +1,93 @@
+"""toy/Lookup-v0 and toy/LookupChain-v0: conformance, scoring that resists hedging, anchor-state keys."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import agentgym
+from agentgym.conformance import run_checks
+from agentgym.core.types import Action, ToolCall
+from agentgym.environments.toy.world import WORLD, chain_tasks, lookup_tasks
+
+
+def call(name: str, **arguments: str) -> Action:
+    return Action(tool_calls=[ToolCall(name=name, arguments=arguments)])
+
+
+@pytest.mark.parametrize("env_id", ["toy/Lookup-v0", "toy/LookupChain-v0"])
+def test_toy_envs_pass_agentgym_check(env_id):
+    results = asyncio.run(run_checks(agentgym.spec(env_id), 3))
+    failed = [f"{r.name}: {r.detail}" for r in results if r.status == "fail"]
+    assert not failed, failed
+    assert {r.name for r in results if r.status == "pass"} >= {
+        "oracle",
+        "no-op",
+        "determinism",
+        "fork",
+        "close",
+    }
+
+
+def test_splits_are_fixed_and_disjoint():
+    for tasks in (lookup_tasks(), chain_tasks()):
+        train = {t.id for t in tasks if t.data["split"] == "train"}
+        held = {t.id for t in tasks if t.data["split"] == "heldout"}
+        assert train and held and not train & held and len(train | held) == len(tasks)
+    assert agentgym.spec("toy/Lookup-v0").task_count(split="heldout") == sum(
+        t.data["split"] == "heldout" for t in lookup_tasks()
+    )
+
+
+async def _play(env_id: str, task_id: str, actions: list[Action]):
+    env = agentgym.make_async(env_id)
+    try:
+        await env.reset(options={"task_id": task_id})
+        keys, result = [env.state_key()], None
+        for action in actions:
+            result = await env.step(action)
+            keys.append(env.state_key())
+            if result.terminated or result.truncated:
+                break
+        return result, keys
+    finally:
+        await env.close()
+
+
+def test_right_answer_scores_one_and_a_wrong_or_hedged_one_zero():
+    value = WORLD.items["apple"]["color"]
+    others = [v for v in ("red", "blue", "green", "gold", "white", "black") if v != value]
+    good, _ = asyncio.run(
+        _play(
+            "toy/Lookup-v0",
+            "color-apple",
+            [call("color", item="apple"), call("answer", value=value)],
+        )
+    )
+    assert good.terminated and good.info["outcome"]["value"] == 1.0
+    wrong, _ = asyncio.run(_play("toy/Lookup-v0", "color-apple", [call("answer", value=others[0])]))
+    assert wrong.terminated and wrong.info["outcome"]["value"] == 0.0
+    hedge = " ".join([value, *others])
+    hedged, _ = asyncio.run(_play("toy/Lookup-v0", "color-apple", [call("answer", value=hedge)]))
+    assert hedged.info["outcome"]["value"] == 0.0
+    # one answer per episode: the first one ends it, so answering every value in turn is impossible
+    first, _ = asyncio.run(
+        _play(
+            "toy/Lookup-v0",
+            "color-apple",
+            [call("answer", value=others[0]), call("answer", value=value)],
+        )
+    )
+    assert first.terminated and first.info["outcome"]["value"] == 0.0
+
+
+def test_state_key_is_the_facts_revealed_whatever_the_path():
+    owner = WORLD.items["apple"]["owner"]
+    direct = [call("owner", item="apple"), call("home", person=owner)]
+    detour = [call("owner", item="nosuch"), call("home", person=owner), call("owner", item="apple")]
+    _, keys_direct = asyncio.run(_play("toy/LookupChain-v0", "home-of-owner-apple", direct))
+    _, keys_detour = asyncio.run(_play("toy/LookupChain-v0", "home-of-owner-apple", detour))
+    assert keys_direct[0] == keys_detour[0] == ""  # every episode of a task starts in one state
+    assert keys_direct[-1] == keys_detour[-1] != keys_direct[1]
+    assert keys_detour[1] == "", "a failed call reveals nothing"
