@@ -36,6 +36,7 @@ def test_eval_on_a_web_app_scores_the_oracle_and_leaves_no_browser(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run([AGENTGYM, "eval", "web/Shop-v0", "-p", "oracle", "-n", "3", "--out", out],
                           capture_output=True, text=True, timeout=600, env={**os.environ, "TMPDIR": str(tmpdir)})
-    assert proc.returncode == 0, proc.stderr
+    errors = [json.loads(line).get("error") for line in (out / "episodes.jsonl").read_text().splitlines()]
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr, errors)
     assert json.loads((out / "results.json").read_text())["success_rate"] == 1.0
     assert chromium_processes(tmpdir) == set()
