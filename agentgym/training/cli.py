@@ -12,8 +12,7 @@ import typer
 
 from agentgym.cli_common import clean_errors, console
 from agentgym.core.errors import UserInputError
-
-ALGOS = ("grpo", "gigpo", "step")
+from agentgym.training.advantages import ALGOS  # pure Python: no torch at import
 
 
 @clean_errors
