@@ -159,9 +159,12 @@ class BrowserEnv(ToolEnv):
                 raise BrowserError("the next episode's sites differ")
             session.router.use(self._sites, origins)
             session.answer = session.last_error = None
-            await self._navigate_afresh(session, page, start_url)
+            await page.goto(start_url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS)
+            # the history is reset while the page is read (_start waits for both)
+            self._bg.forgetting = asyncio.ensure_future(reuse.forget_history(session, page))
             await self._after_open(task, seed)
         except Exception:
+            self._bg.cancel_forgetting()
             self._retire()  # the tab, and whatever of the next episode was made: start afresh
             return False
         finally:
@@ -176,8 +179,13 @@ class BrowserEnv(ToolEnv):
             self._retire()
             await self._open(task, seed)
         self._raise_site_failure()
-        if self.view is None:  # (a prepared episode has already read its start page)
-            await self._look()
+        try:
+            if self.view is None:  # (a prepared episode has already read its start page)
+                await self._look()
+            if self._bg.forgetting is not None:
+                await self._bg.forgetting
+        finally:
+            self._bg.cancel_forgetting()
         self._page_messages = [1]
         return [
             Message(role="system", content=SYSTEM_PROMPT),
@@ -333,6 +341,12 @@ class Background:
         self.next_started: list[bool] = []  # non-empty once the preparation has started its work
         self.last_active = 0.0  # time.monotonic() when the last reset or step ended
         self.busy = False  # a reset or step is running
+        self.forgetting: asyncio.Future | None = None  # a reused tab's history being reset
+
+    def cancel_forgetting(self) -> None:
+        forgetting, self.forgetting = self.forgetting, None
+        if forgetting is not None and not forgetting.done():
+            forgetting.cancel()
 
     @contextlib.contextmanager
     def working(self) -> Iterator[None]:

@@ -41,17 +41,18 @@ async def wipe(session: BrowserSession, origins: list[str], leave_page: bool = T
         await other.close()
     session.pages, session.active = [first], 0
     client = await cdp(session, first)
+    origins = sorted({origin_of(o) for o in origins})
     # session storage is kept per tab and can only be reached from a document of its origin
-    await client.send(
-        "Runtime.evaluate", {"expression": "try { sessionStorage.clear() } catch (e) {}"}
-    )
+    clear_session = {"expression": "try { sessionStorage.clear() } catch (e) {}"}
     if leave_page:  # leave the document now, so none of its handlers runs after the wipe
+        await client.send("Runtime.evaluate", clear_session)
         await first.goto("about:blank", wait_until="commit", timeout=_BLANK_TIMEOUT_MS)
     await asyncio.gather(
         session.context.clear_cookies(),
+        *([] if leave_page else [client.send("Runtime.evaluate", clear_session)]),
         *(
-            client.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-            for origin in sorted({origin_of(o) for o in origins})
+            client.send("Storage.clearDataForOrigin", {"origin": o, "storageTypes": "all"})
+            for o in origins
         ),
     )
     return first
@@ -64,7 +65,9 @@ async def forget_history(session: BrowserSession, page: Any) -> None:
 
 async def screenshot_png(session: BrowserSession, page: Any) -> str:
     """The viewport as a PNG, base64-encoded (as DevTools sends it: no decoding and re-encoding)."""
-    return (await (await cdp(session, page)).send("Page.captureScreenshot", {"format": "png"}))["data"]
+    return (await (await cdp(session, page)).send("Page.captureScreenshot", {"format": "png"}))[
+        "data"
+    ]
 
 
 # ---- the accessibility tree ----------------------------------------------------------------------
