@@ -2,8 +2,10 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,8 +33,9 @@ def test_eval_on_a_web_app_scores_the_oracle_and_leaves_no_browser(tmp_path):
     from tests.environments.web.conftest import require_browser
 
     require_browser()
-    tmpdir = tmp_path / "tmp"
-    tmpdir.mkdir()
+    # a short TMPDIR of its own: Chromium keeps its profile (and a socket, whose path is limited
+    # to 108 bytes) there, so pytest's long tmp_path would stop it from starting
+    tmpdir = Path(tempfile.mkdtemp(prefix="agw-"))
     out = tmp_path / "out"
     proc = subprocess.run([AGENTGYM, "eval", "web/Shop-v0", "-p", "oracle", "-n", "3", "--out", out],
                           capture_output=True, text=True, timeout=600, env={**os.environ, "TMPDIR": str(tmpdir)})
@@ -40,3 +43,4 @@ def test_eval_on_a_web_app_scores_the_oracle_and_leaves_no_browser(tmp_path):
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr, errors)
     assert json.loads((out / "results.json").read_text())["success_rate"] == 1.0
     assert chromium_processes(tmpdir) == set()
+    shutil.rmtree(tmpdir, ignore_errors=True)
