@@ -65,7 +65,8 @@ async def forget_history(session: BrowserSession, page: Any) -> None:
 
 async def screenshot_png(session: BrowserSession, page: Any) -> str:
     """The viewport as a PNG, base64-encoded (as DevTools sends it: no decoding and re-encoding)."""
-    params = {"format": "png", "optimizeForSpeed": True}  # faster encoding, same pixels, bigger file
+    # optimizeForSpeed: a faster PNG encoding of the same pixels (a bigger file)
+    params = {"format": "png", "optimizeForSpeed": True}
     return (await (await cdp(session, page)).send("Page.captureScreenshot", params))["data"]
 
 
