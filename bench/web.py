@@ -10,7 +10,8 @@ so it runs in a venv of its own (`--bg-python`; made with `python -m venv /work/
 (the installed `miniwob` package's html, to BrowserGym as file:// URLs). BrowserGym runs in its
 fast config: slow_mo=0 and pre_observation_delay=0 (its MiniWoB++ defaults wait 100 ms per
 Playwright call and 0.5 s per step). Both sides are timed the same way: wall time around each
-`reset(seed)` or `step(click)` call, back to back, medians.
+`reset(seed)` or `step(click)` call, back to back, medians; task by task, BrowserGym then ours,
+so a change in the machine's load (it is shared) hits both alike.
 
 Printed, with the ratios:
 - MiniWoB++ reset (a new episode of the same task), per task;
@@ -239,11 +240,18 @@ async def our_forks(n: int) -> dict[str, list[float]]:
     return out
 
 
-async def measure_ours(tasks: list[str], n: int) -> dict:
+async def measure(tasks: list[str], n: int, bg_python: str) -> tuple[dict, dict | None, str]:
+    """Task by task, BrowserGym then ours, so a change in the machine's load hits both alike."""
     out: dict = {"miniwob": {}, "miniwob_full_obs": {}}
+    peer: dict | None = {}
+    why = ""
     for task in tasks:
+        if peer is not None:
+            measured, why = await asyncio.to_thread(run_peer, bg_python, [task], n)
+            peer = None if measured is None else {**peer, **measured}
         out["miniwob"][task] = await our_miniwob(task, n)
-    out["miniwob_full_obs"] = await our_miniwob(CLICK_TASK, n, axtree=True, screenshot=True)
+        if task == CLICK_TASK:
+            out["miniwob_full_obs"] = await our_miniwob(task, n, axtree=True, screenshot=True)
     out["app_back_to_back"] = await our_app_resets(n, think_s=0.0)
     out["app_think"] = await our_app_resets(max(5, n // 2), think_s=1.0)
     out["app_new_context"] = await our_app_resets(
@@ -254,7 +262,7 @@ async def measure_ours(tasks: list[str], n: int) -> dict:
     from agentgym.environments.web.browser import shutdown
 
     await shutdown()
-    return out
+    return out, peer, why
 
 
 def report(ours: dict, peer: dict | None, why: str) -> None:
@@ -391,9 +399,9 @@ def main() -> None:
         asyncio.run(check_reuse(tasks))
         return
     tasks = args.tasks.split(",")
-    peer, why = run_peer(args.bg_python, tasks, args.n)
-    ours = asyncio.run(measure_ours(tasks, args.n))
-    report(ours, peer, why)
+    if CLICK_TASK not in tasks:
+        tasks.append(CLICK_TASK)
+    report(*asyncio.run(measure(tasks, args.n, args.bg_python)))
 
 
 if __name__ == "__main__":

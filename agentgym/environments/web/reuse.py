@@ -65,9 +65,9 @@ async def forget_history(session: BrowserSession, page: Any) -> None:
 
 async def screenshot_png(session: BrowserSession, page: Any) -> str:
     """The viewport as a PNG, base64-encoded (as DevTools sends it: no decoding and re-encoding)."""
-    return (await (await cdp(session, page)).send("Page.captureScreenshot", {"format": "png"}))[
-        "data"
-    ]
+    # optimizeForSpeed: a faster PNG encoding of the same pixels (a bigger file)
+    params = {"format": "png", "optimizeForSpeed": True}
+    return (await (await cdp(session, page)).send("Page.captureScreenshot", params))["data"]
 
 
 # ---- the accessibility tree ----------------------------------------------------------------------

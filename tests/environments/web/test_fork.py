@@ -87,7 +87,8 @@ async def test_the_child_has_its_own_copy_of_everything_and_changes_stay_on_thei
                 f"/product/{PRODUCT}"
             )
             assert await child.session.page.evaluate(_STORAGE_JS) == ["c=1", "v", "1"]
-            assert await child.session.page.evaluate("() => history.length") == 1  # history is not carried
+            # a tab's history is not carried: the child's tab starts with one entry
+            assert await child.session.page.evaluate("() => history.length") == 1
             assert 'value="lamp"' in field_value(child)
             # the child's page really holds the value: searching from it finds lamps
             searched = await child.step(call("click", id=element(child, "button", "Search")))
