@@ -10,19 +10,10 @@ from typer.testing import CliRunner
 
 from agentgym.cli import app
 from agentgym.core.types import Episode
-from tests.rollout.verdict_helpers import verdict
+from tests.rollout.verdict_helpers import TASK_JUDGE, verdict
 
 EVEN_ONLY = "tests.rollout.verdict_helpers:EvenOnly"  # reaches targets 2 and 4 of 1..5
-JUDGE = json.dumps(
-    {
-        "name": "judge",
-        "policy": "openai:fake-model",
-        "rubric": "generic",
-        "retries": 0,
-        "cache": False,
-        "policy_options": {"max_retries": 0},
-    }
-)
+JUDGE = json.dumps(TASK_JUDGE)  # the same judge, given on the command line
 
 
 def invoke(*args):

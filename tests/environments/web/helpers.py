@@ -17,6 +17,26 @@ from agentgym.environments.web.tasks import WebTask
 from tests.sweep import sweep
 
 
+def call(name: str, **arguments) -> dict:
+    """An assistant message calling one tool."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ],
+    }
+
+
+def element(env: Any, role: str, name: str | None = None) -> int:
+    """The id of the first element of the last observation with this role (and name)."""
+    return next(
+        e["id"]
+        for e in env.extras()["elements"]
+        if e["role"] == role and (name is None or e["name"] == name)
+    )
+
+
 async def run_reference(env: Any, task: WebTask, max_turns: int = 60) -> tuple[dict, Observation]:
     """Reset `env` to `task` and replay its reference solution; returns (outcome, last observation)."""
     observation, _ = await env.reset(options={"task_id": task.id})

@@ -13,18 +13,9 @@ from agentgym.core.errors import BrowserError, VerifierError
 from agentgym.environments.web import serve
 from agentgym.environments.web.app_env import AppEnv
 from agentgym.environments.web.tasks import WebTask
-from tests.environments.web.helpers import run_reference, transcript
+from tests.environments.web.helpers import call, element, run_reference, transcript
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-
-
-def call(name: str, **arguments) -> dict:
-    return {"role": "assistant", "content": None,
-            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}]}
-
-
-def element(env: AppEnv, role: str, name: str) -> int:
-    return next(e["id"] for e in env.extras()["elements"] if e["role"] == role and e["name"] == name)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

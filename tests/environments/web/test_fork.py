@@ -12,31 +12,13 @@ import pytest
 from agentgym.environments.web import serve
 from agentgym.environments.web.app_env import AppEnv
 from agentgym.environments.web.miniwob import MiniWobEnv
-from tests.environments.web.helpers import run_reference
+from tests.environments.web.helpers import call, element, run_reference
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 TASK = "shop.add_to_cart.0"  # sub-goals: open /product/55 (1/3), then put it in the cart (2/3)
 PRODUCT = 55
 _STORAGE_JS = "() => [document.cookie, localStorage.getItem('k'), sessionStorage.getItem('s')]"
-
-
-def call(name: str, **arguments) -> dict:
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}
-        ],
-    }
-
-
-def element(env, role: str, name: str | None = None) -> int:
-    return next(
-        e["id"]
-        for e in env.extras()["elements"]
-        if e["role"] == role and (name is None or e["name"] == name)
-    )
 
 
 def cart(env: AppEnv) -> list[tuple]:

@@ -10,11 +10,8 @@ import pytest
 
 import agentgym
 from agentgym.environments.web.miniwob import MiniWobEnv, task_names
+from tests.environments.web.helpers import call
 from tests.sweep import sweep
-
-
-def call(name: str, **arguments) -> dict:
-    return {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": name, "arguments": arguments}}]}
 
 
 def test_every_task_page_is_registered_without_importing_playwright():

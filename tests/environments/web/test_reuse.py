@@ -12,6 +12,7 @@ import pytest
 from agentgym.core.errors import UserInputError
 from agentgym.environments.web.app_env import AppEnv
 from agentgym.environments.web.miniwob import MiniWobEnv
+from tests.environments.web.helpers import call, element
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -21,24 +22,6 @@ _LEFTOVERS_JS = """() => [document.cookie, localStorage.length, sessionStorage.l
                           window.leftBehind === undefined]"""
 _LEAVE_JS = """() => { document.cookie = 'c=1; path=/'; localStorage.setItem('k', 'v');
                        sessionStorage.setItem('s', '1'); window.leftBehind = true; }"""
-
-
-def call(name: str, **arguments) -> dict:
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}
-        ],
-    }
-
-
-def element(env, role: str, name: str | None = None) -> int:
-    return next(
-        e["id"]
-        for e in env.extras()["elements"]
-        if e["role"] == role and (name is None or e["name"] == name)
-    )
 
 
 async def test_a_reused_tab_carries_nothing_of_the_last_app_episode(browser):

@@ -15,14 +15,10 @@ from agentgym.environments.web.app_env import AppEnv
 from agentgym.environments.web.miniwob import MiniWobEnv
 from agentgym.environments.web.tasks import WebTask
 from agentgym.environments.web.urls import url_is
+from tests.environments.web.helpers import call
 from tests.environments.web.test_urls import crafted, equivalent
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-
-
-def call(name: str, **arguments) -> dict:
-    return {"role": "assistant", "content": None,
-            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": name, "arguments": arguments}}]}
 
 
 #: the attacks of test_urls.crafted that are also navigated to (all of them are matched there)
