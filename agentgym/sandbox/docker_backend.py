@@ -187,16 +187,10 @@ class DockerSandbox(Sandbox):
             return None
         state = await self._state()
         if state.get("Running") and code in (137, -9):
-            # the container's end kills every command with SIGKILL before the engine notices,
-            # and an init that is being killed still looks alive for a moment: wait until init is
-            # seen alive in readings 0.3 s apart, or the container is seen stopped
-            alive_since = None
+            # the container's end kills every command with SIGKILL before the engine notices:
+            # wait until its init is seen alive (not exiting), or the container is seen stopped
             for _ in range(50):
-                if not self._init_alive(state):
-                    alive_since = None
-                elif alive_since is None:
-                    alive_since = time.monotonic()
-                elif time.monotonic() - alive_since >= 0.3:
+                if self._init_alive(state):
                     break
                 await asyncio.sleep(0.1)
                 state = await self._state()
