@@ -20,8 +20,8 @@ from agentgym.policies._episode import EpisodeSlot, turn_index
 from agentgym.policies.oracle import CLOSING_MESSAGE, OraclePolicy
 
 MISTAKES = ("skip_confirmation", "stop_early", "wrong_argument", "wrong_fact", "drop_call", "repeat_call")
-_AMOUNT = re.compile(r"\$(\d+)\.(\d\d)")
-_DIGIT = re.compile(r"\d")
+AMOUNT = re.compile(r"\$(\d+)\.(\d\d)")
+DIGIT = re.compile(r"\d")
 
 
 class NoisyOracle(OraclePolicy):
@@ -69,16 +69,15 @@ def _make(mistake: str, actions: list[Action], rng: random.Random) -> list[Actio
         del actions[rng.randrange(1, len(actions)):]
     elif mistake == "wrong_argument" and calls:
         call = rng.choice(actions[rng.choice(calls)].tool_calls)
-        strings = [k for k, v in call.arguments.items() if isinstance(v, str) and _DIGIT.search(v)]
+        strings = [k for k, v in call.arguments.items() if isinstance(v, str) and DIGIT.search(v)]
         if strings:
             key = rng.choice(strings)
-            call.arguments[key] = _bump_digit(call.arguments[key], rng)
+            call.arguments[key] = bump_digit(call.arguments[key], rng)
     elif mistake == "wrong_fact":
-        texts = [a for a in actions if not a.tool_calls and a.content and _AMOUNT.search(a.content)]
+        texts = [a for a in actions if not a.tool_calls and a.content and AMOUNT.search(a.content)]
         if texts:
             action = rng.choice(texts)
-            action.content = _AMOUNT.sub(lambda m: f"${int(m.group(1)) + rng.randint(1, 9)}.{m.group(2)}",
-                                         action.content, count=1)
+            action.content = misstate_amount(action.content, rng)
     elif mistake == "drop_call" and calls:
         del actions[rng.choice(calls)]
     elif mistake == "repeat_call" and calls:
@@ -87,7 +86,13 @@ def _make(mistake: str, actions: list[Action], rng: random.Random) -> list[Actio
     return actions
 
 
-def _bump_digit(value: str, rng: random.Random) -> str:
-    digits = [m.start() for m in _DIGIT.finditer(value)]
+def bump_digit(value: str, rng: random.Random) -> str:
+    """`value` with one of its digits changed."""
+    digits = [m.start() for m in DIGIT.finditer(value)]
     i = rng.choice(digits)
     return value[:i] + str((int(value[i]) + rng.randint(1, 9)) % 10) + value[i + 1:]
+
+
+def misstate_amount(text: str, rng: random.Random) -> str:
+    """`text` with its first dollar amount raised by $1 to $9."""
+    return AMOUNT.sub(lambda m: f"${int(m.group(1)) + rng.randint(1, 9)}.{m.group(2)}", text, count=1)

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from typing import Any
 
 from agentgym.core.types import Action, Observation, Task, ToolSpec
 from agentgym.policies._episode import EpisodeSlot, turn_index
+from agentgym.policies.noisy import AMOUNT, DIGIT, bump_digit, misstate_amount
 from agentgym.policies.oracle import CLOSING_MESSAGE, OraclePolicy
 
-_AMOUNT = re.compile(r"\$(\d+)\.(\d\d)")
-_DIGIT = re.compile(r"\d")
 FILLERS = (
     "Let me think about how to proceed.",
     "One moment, please.",
@@ -86,13 +84,13 @@ def mistake(action: Action, rng: random.Random, tool_names: list[str] = ()) -> A
         (c, k)
         for c in action.tool_calls
         for k, v in c.arguments.items()
-        if isinstance(v, str) and _DIGIT.search(v)
+        if isinstance(v, str) and DIGIT.search(v)
     ]
     if strings:
         kind = "digit"
     elif action.tool_calls and len(set(tool_names)) > 1:
         kind = "tool"
-    elif action.content and _AMOUNT.search(action.content):
+    elif action.content and AMOUNT.search(action.content):
         kind = "amount"
     else:
         kind = "filler"
@@ -102,19 +100,9 @@ def mistake(action: Action, rng: random.Random, tool_names: list[str] = ()) -> A
         return action
     if kind == "digit":
         call, arg = rng.choice(strings)
-        call.arguments[arg] = _bump_digit(call.arguments[arg], rng)
+        call.arguments[arg] = bump_digit(call.arguments[arg], rng)
         return action
     if kind == "amount":
-        action.content = _AMOUNT.sub(
-            lambda m: f"${int(m.group(1)) + rng.randint(1, 9)}.{m.group(2)}",
-            action.content or "",
-            count=1,
-        )
+        action.content = misstate_amount(action.content or "", rng)
         return action
     return Action(content=rng.choice(FILLERS))
-
-
-def _bump_digit(value: str, rng: random.Random) -> str:
-    digits = [m.start() for m in _DIGIT.finditer(value)]
-    i = rng.choice(digits)
-    return value[:i] + str((int(value[i]) + rng.randint(1, 9)) % 10) + value[i + 1 :]
