@@ -34,17 +34,30 @@ class BrowserSession:
     router: Any = None  # answers the context's requests; a reused context gets the next episode's sites
     cdp: dict[Any, Any] = field(default_factory=dict)  # DevTools sessions by page (see reuse.py)
     _navigations: dict[Any, set] = field(default_factory=dict)
+    _listeners: list[tuple[Any, str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.context.on("page", self.adopt)  # pages opened by target=_blank or window.open
+        self._listen(self.context, "page", self.adopt)  # pages opened by target=_blank or window.open
+
+    def _listen(self, target: Any, event: str, handler: Any) -> None:
+        target.on(event, handler)
+        self._listeners.append((target, event, handler))
+
+    def release(self) -> None:
+        """Stop listening to the context and its pages (the context is kept for another episode)."""
+        for target, event, handler in self._listeners:
+            target.remove_listener(event, handler)
+        self._listeners.clear()
 
     def adopt(self, page: Any) -> None:
+        if page in self._navigations:
+            return
         page.set_default_timeout(self.timeout_ms)
         # main-frame navigations in flight, so an observation never reads the page being left
         pending: set[Any] = set()
-        page.on("request", lambda r: pending.add(r) if r.is_navigation_request() and r.frame == page.main_frame else None)
-        page.on("requestfinished", lambda r: pending.discard(r))
-        page.on("requestfailed", lambda r: pending.discard(r))
+        self._listen(page, "request", lambda r: pending.add(r) if r.is_navigation_request() and r.frame == page.main_frame else None)
+        self._listen(page, "requestfinished", lambda r: pending.discard(r))
+        self._listen(page, "requestfailed", lambda r: pending.discard(r))
         self._navigations[page] = pending
         if page not in self.pages:
             self.pages.append(page)

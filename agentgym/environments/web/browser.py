@@ -3,6 +3,9 @@
 A context is fully isolated (cookies, storage, cache), so episodes never see each other. The
 browser process is launched once, and a few spare contexts are kept ready, each with a page whose
 renderer is already running (that costs ~200 ms), so an episode's reset is mostly one navigation.
+Contexts of finished episodes of pages without scripts come back wiped (`give_back`, see
+reuse.scrub) and are claimed again: a search that forks and closes branches by the hundred then
+rarely starts a renderer, and a fork finds tabs already on its page's origin.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from agentgym.core.errors import BrowserError
 from agentgym.core.shutdown import on_release
-from agentgym.environments.web.serve import WARM_ORIGIN, Router
+from agentgym.environments.web.serve import WARM_ORIGIN, Router, origin_of
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # we run as root in containers; the OS sandbox is the container
@@ -59,13 +62,16 @@ def _kill(pid: int | None) -> None:
 class SharedBrowser:
     """A lazily launched Chromium that relaunches itself if it died between episodes."""
 
-    def __init__(self, spares: int = 2) -> None:
+    def __init__(self, spares: int = 2, keep: int = 8) -> None:
         self._playwright: Any = None
         self._browser: Any = None
         self._lock = asyncio.Lock()
         self.launches = 0
-        self.spares = spares
-        self._ready: list[tuple[Any, Router, Any]] = []
+        self.spares = spares  # fresh contexts made ahead of need
+        self.keep = keep  # contexts given back that are kept for reuse, at most
+        self._ready: list[tuple[Any, Router, list[Any]]] = []  # (context, router, its tabs)
+        self._closing: set[asyncio.Task] = set()
+        self.warm_origin: str | None = None  # where new spares open their empty page
         self._refills: set[asyncio.Task] = set()
         self.driver_pid: int | None = None
 
@@ -88,7 +94,9 @@ class SharedBrowser:
             ) from e
         path = chromium_path()
         if path is None:
-            raise BrowserError("Chromium not found: run scripts/setup_web.sh (apt-get install chromium)")
+            raise BrowserError(
+                "Chromium not found: run scripts/setup_web.sh (apt-get install chromium)"
+            )
         try:
             if self._playwright is None:
                 manager = async_playwright()
@@ -109,17 +117,17 @@ class SharedBrowser:
         except Exception as e:
             raise BrowserError(f"could not open a browser context: {e}") from e
 
-    async def _make_spare(self) -> tuple[Any, Router, Any]:
+    async def _make_spare(self) -> tuple[Any, Router, list[Any]]:
         context = await self.new_context(viewport={"width": 1024, "height": 768})
         router = Router()
         try:
             await context.route("**/*", router.handle)
             page = await context.new_page()
-            await page.goto(WARM_ORIGIN + "/")
+            await page.goto((self.warm_origin or WARM_ORIGIN) + "/")  # (an empty page: see Router)
         except Exception as e:
             await context.close()
             raise BrowserError(f"could not prepare a browser context: {e}") from e
-        return context, router, page
+        return context, router, [page]
 
     async def _refill(self) -> None:
         try:
@@ -128,20 +136,50 @@ class SharedBrowser:
         except Exception:
             pass  # the next claim makes its own context and reports the failure properly
 
-    async def claim(self) -> tuple[Any, Router, Any]:
-        """A never-used context for one episode: (context, its router, its first page)."""
+    async def claim(self, near: str | None = None, tabs: int = 1) -> tuple[Any, Router, list[Any]]:
+        """A context for one episode, never used or wiped: (context, its router, up to `tabs` of
+        its tabs, at least one). `near`: the origin a fork's tabs should be on, if a kept context's
+        are (the fork writes its pages in without loading them); new spares are warmed there."""
+        tabs = max(1, tabs)
+        if near is not None:
+            self.warm_origin = near
+        # the best last: most tabs on `near` (any for a reset), then the most recently given back
+        self._ready.sort(key=lambda spare: sum(origin_of(p.url) == near for p in spare[2][:tabs]))
         while self._ready:
-            context, router, page = self._ready.pop()
-            if self.alive and not page.is_closed():
+            context, router, pages = self._ready.pop()
+            if self.alive and not any(p.is_closed() for p in pages):
                 break
             await _close_quietly(context)  # a stale spare: its page or browser died
         else:
-            context, router, page = await self._make_spare()
+            context, router, pages = await self._make_spare()
+        for extra in pages[tabs:]:  # (closed in the background: the episode never sees them)
+            self._background(extra.close())
         if self.spares and not self._refills:
             task = asyncio.get_running_loop().create_task(self._refill())
             self._refills.add(task)
             task.add_done_callback(self._refills.discard)
-        return context, router, page
+        return context, router, pages[:tabs]
+
+    def give_back(self, context: Any, router: Router, pages: list[Any]) -> bool:
+        """Keep a finished episode's context for another (the caller has wiped it: reuse.scrub);
+        False if it is not wanted (the caller closes it)."""
+        if len(self._ready) >= self.spares + self.keep or not self.alive or not pages:
+            return False
+        if any(p.is_closed() for p in pages):
+            return False
+        router.release()
+        self._ready.append((context, router, pages))
+        return True
+
+    def spare_contexts(self) -> list[Any]:
+        """The contexts kept ready (fresh or given back)."""
+        return [context for context, _, _ in self._ready]
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # (a closed page: fine)
 
     async def close(self) -> None:
         for task in list(self._refills):

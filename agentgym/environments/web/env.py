@@ -19,7 +19,7 @@ from agentgym.environments.base import CallResult, ToolEnv, Turn
 from agentgym.environments.web import reuse
 from agentgym.environments.web.actions import BROWSER_TOOLS, BrowserSession
 from agentgym.environments.web.browser import shared_browser
-from agentgym.environments.web.fork import fork_session
+from agentgym.environments.web.fork import capture, open_fork
 from agentgym.environments.web.observe import PageView, read_page
 from agentgym.environments.web.tasks import WebTask
 from agentgym.tools import Toolbox
@@ -116,7 +116,7 @@ class BrowserEnv(ToolEnv):
     async def _open_session(self, sites: dict[str, Any], task: WebTask, start_url: str) -> BrowserSession:
         """A fresh browser context showing `start_url`, its requests answered by `sites`."""
         origins = sorted({*sites, *task.allowed_origins})
-        context, router, page = await shared_browser().claim()
+        context, router, (page,) = await shared_browser().claim()
         router.use(sites, origins)
         session = BrowserSession(context, origins, timeout_ms=self.action_timeout_ms, router=router)
         session.adopt(page)
@@ -287,13 +287,25 @@ class BrowserEnv(ToolEnv):
         return old
 
     async def _dispose(self, old: dict[str, Any]) -> None:
-        if old["session"] is not None:
+        session = old["session"]
+        if session is not None and not await self._give_back(session, list(old["sites"])):
             try:
-                await old["session"].context.close()
+                await session.context.close()
             except Exception:
                 pass  # the browser may already be gone
         for site in old["sites"].values():
             await site.close()
+
+    async def _give_back(self, session: BrowserSession, sites: list[str]) -> bool:
+        """Hand the context, wiped, to the shared browser for another episode (pages without
+        scripts only: see reuse.scrub); False if it is to be closed instead."""
+        if self.scripted_pages or session.router is None or not shared_browser().alive:
+            return False
+        try:
+            await reuse.scrub(session, [*session.allowed_origins, *sites])
+        except Exception:
+            return False
+        return shared_browser().give_back(session.context, session.router, session.pages)
 
     def _retire(self) -> None:
         """Close the previous episode in the background, so a reset need not wait for it."""
@@ -310,9 +322,20 @@ class BrowserEnv(ToolEnv):
         """The child's own sites (`_fork_sites`) and a new context showing what this env shows."""
         if self.session is None:
             raise RuntimeError("this episode has no browser session to fork")
-        child._sites = await self._fork_sites(child)
+        # the child's copy of the sites is made while the parent's page is read
+        sites, state = await asyncio.gather(
+            self._fork_sites(child), capture(self.session, with_html=not self.scripted_pages),
+            return_exceptions=True,
+        )
+        if not isinstance(sites, BaseException):
+            child._sites = sites
         try:
-            child.session = await fork_session(self.session, child._sites, self.action_timeout_ms)
+            for outcome in (sites, state):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            child.session = await open_fork(
+                state, child._sites, self.action_timeout_ms, self.scripted_pages
+            )
         except BaseException:
             await child._dispose(child._detach())
             raise

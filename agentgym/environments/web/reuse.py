@@ -58,6 +58,27 @@ async def wipe(session: BrowserSession, origins: list[str], leave_page: bool = T
     return first
 
 
+async def scrub(session: BrowserSession, origins: list[str]) -> None:
+    """Wipe a finished episode's context for another episode's use (browser.give_back), keeping its
+    tabs and their documents: pages without scripts only, as nothing runs in them afterwards. Its
+    next user writes or loads its own page in each tab it keeps and resets their histories."""
+    pages = [p for p in session.pages if not p.is_closed()]
+    if pages:
+        client = await cdp(session, pages[0])
+        await asyncio.gather(
+            session.context.clear_cookies(),
+            *(p.evaluate("() => { try { sessionStorage.clear() } catch (e) {} }") for p in pages),
+            *(
+                client.send("Storage.clearDataForOrigin", {"origin": o, "storageTypes": "all"})
+                for o in sorted({origin_of(o) for o in origins})
+            ),
+        )
+    for client in session.cdp.values():
+        await client.detach()
+    session.cdp.clear()
+    session.release()
+
+
 async def forget_history(session: BrowserSession, page: Any) -> None:
     """The tab's back/forward list becomes just the current page."""
     await (await cdp(session, page)).send("Page.resetNavigationHistory")

@@ -101,34 +101,50 @@ class StaticSite:
 
 
 WARM_ORIGIN = f"http://warm.{APP_DOMAIN}"
+# A spare context's first page: text and form controls, so its renderer has loaded its fonts and
+# laid out such elements once before an episode's page needs them
+WARM_PAGE = (
+    "<!doctype html><title>ready</title><body><h1>ready</h1><p>ready <b>ready</b> <a href=#>ready</a>"
+    "<form><input value=ready><input type=checkbox><select><option>ready</select>"
+    "<textarea>ready</textarea><button>ready</button></form><table><tr><th>ready<td>ready</table>"
+)
 
 
 class Router:
     """Answers every request of one browser context; an episode sets its sites when it claims it.
 
     Our sites answer theirs, other allowed origins pass through, everything else is aborted.
-    WARM_ORIGIN serves an empty page so a spare context can start its renderer before it is used.
+    Until an episode claims it, every request gets an empty page, so a spare context can start its
+    renderer (on WARM_ORIGIN, or on the origin a fork will show) before it is used.
     """
 
     def __init__(self) -> None:
         self.sites: dict[str, Any] = {}
         self.allowed: set[str] = set()
+        self.claimed = False
         self.blank = False  # answer every request with an empty page (a fork filling local storage)
 
     def use(self, sites: dict[str, Any], allowed_origins: list[str]) -> None:
         self.sites = dict(sites)
         self.allowed = {origin_of(o) for o in allowed_origins}
+        self.claimed = True
+
+    def release(self) -> None:
+        """Back to serving empty pages only (its context is kept for another episode)."""
+        self.sites, self.allowed, self.claimed, self.blank = {}, set(), False, False
 
     async def handle(self, route: Any) -> None:
         origin = origin_of(route.request.url)
         site = self.sites.get(origin)
         try:
-            if self.blank and (origin in self.allowed or site is not None):
+            if not self.claimed:
+                await route.fulfill(status=200, body=WARM_PAGE, content_type="text/html")
+            elif self.blank and (origin in self.allowed or site is not None):
                 await route.fulfill(status=200, body="<title></title>", content_type="text/html")
             elif site is not None:
                 await site.fulfill(route)
             elif origin == WARM_ORIGIN:
-                await route.fulfill(status=200, body="<title>ready</title>", content_type="text/html")
+                await route.fulfill(status=200, body=WARM_PAGE, content_type="text/html")
             elif origin in self.allowed:
                 await route.continue_()
             else:

@@ -82,7 +82,7 @@ async def test_stale_spares_are_closed_when_claiming(browser):
     await asyncio.gather(*browser._refills)  # the spares are ready
     stale = list(browser._ready)
     assert stale
-    for _, _, page in stale:
+    for _, _, (page, *_) in stale:
         await page.close()
     claimed = await browser.claim()
     contexts = (await browser.browser()).contexts
