@@ -168,9 +168,17 @@ async def main() -> None:
             spec = agentgym.spec(args.web_env)
             probe = spec.make_async()
             task = sorted(probe.tasks)[0]
+            # each env of a search is reset once: an app env preparing its next episode while idle
+            # would only take CPU from both sides (the replay side's ~30 fresh envs the most)
+            options = {"prepare_next": False} if hasattr(probe, "prepare_next") else {}
             await probe.close()
             await compare(
-                f"{args.web_env} {task}", spec.make_async, task, depth, args.width, args.samples
+                f"{args.web_env} {task}",
+                lambda: spec.make_async(**options),
+                task,
+                depth,
+                args.width,
+                args.samples,
             )
     finally:
         await release_shared()

@@ -60,13 +60,14 @@ async def wipe(session: BrowserSession, origins: list[str], leave_page: bool = T
 
 async def scrub(session: BrowserSession, origins: list[str]) -> None:
     """Wipe a finished episode's context for another episode's use (browser.give_back), keeping its
-    tabs and their documents: pages without scripts only, as nothing runs in them afterwards. Its
-    next user writes or loads its own page in each tab it keeps and resets their histories."""
+    tabs and their documents (each now its tab's only history entry): pages without scripts only,
+    as nothing runs in them afterwards. Its next user writes or loads its own page in each tab."""
     pages = [p for p in session.pages if not p.is_closed()]
     if pages:
         client = await cdp(session, pages[0])
         await asyncio.gather(
             session.context.clear_cookies(),
+            *(forget_history(session, p) for p in pages),
             *(p.evaluate("() => { try { sessionStorage.clear() } catch (e) {} }") for p in pages),
             *(
                 client.send("Storage.clearDataForOrigin", {"origin": o, "storageTypes": "all"})
