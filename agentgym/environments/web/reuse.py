@@ -60,8 +60,14 @@ async def wipe(session: BrowserSession, origins: list[str], leave_page: bool = T
 
 async def scrub(session: BrowserSession, origins: list[str]) -> None:
     """Wipe a finished episode's context for another episode's use (browser.give_back), keeping its
-    tabs and their documents (each now its tab's only history entry): pages without scripts only,
-    as nothing runs in them afterwards. Its next user writes or loads its own page in each tab."""
+    tabs as they are (each tab's page becomes its only history entry): cookies, storage and session
+    storage are cleared, and the router serves nothing of the episode any more. Pages without
+    scripts only: no handler of the old page may run during or after the wipe, and a tab's window
+    object is kept by a fork that writes its page in (fork.py), so it must hold no page globals
+    (ours, the element counter, is set by the fork). Reopening each tab instead costs a load per
+    tab (~200 ms on a busy machine): a search closes as many branches as it forks."""
+    assert session.router is not None
+    session.router.release()  # from now on every request gets an empty page
     pages = [p for p in session.pages if not p.is_closed()]
     if pages:
         client = await cdp(session, pages[0])

@@ -9,9 +9,10 @@ import sqlite3
 
 import pytest
 
-from agentgym.environments.web import serve
+from agentgym.environments.web import fork, serve
 from agentgym.environments.web.app_env import AppEnv
 from agentgym.environments.web.miniwob import MiniWobEnv
+from agentgym.environments.web.observe import ID_ATTR
 from tests.environments.web.helpers import call, element, run_reference
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -223,3 +224,92 @@ async def test_a_clock_driven_miniwob_page_refuses_to_fork(browser):
             await env.fork()
     finally:
         await env.close()
+
+
+async def test_a_half_filled_form_forks_with_its_values_and_each_side_submits_its_own(browser):
+    def customer(env: AppEnv) -> tuple:
+        with sqlite3.connect(env.db_path) as conn:
+            return conn.execute("select street, city, newsletter from customer").fetchone()
+
+    parent = AppEnv("shop", prepare_next=False)
+    try:
+        await parent.reset(options={"task_id": TASK})
+        await parent.step(call("goto", url="/account"))
+        original = customer(parent)
+        await parent.step(call("fill", id=element(parent, "textbox", "Street"), text="1 Fork Lane"))
+        await parent.step(call("click", id=element(parent, "checkbox")))  # toggles the newsletter
+        before = parent.observation()
+        child = await parent.fork()
+        try:
+            assert child.observation() == before and child.session.page.url.endswith("/account")
+            assert (
+                await child.session.page.evaluate(
+                    "() => document.querySelector('[name=street]').value"
+                )
+                == "1 Fork Lane"
+            )
+            await child.step(call("fill", id=element(child, "textbox", "City"), text="Childtown"))
+            saved = await child.step(call("click", id=element(child, "button", "Save settings")))
+            assert "Settings saved" in saved.observation.messages[-1].content
+            assert customer(child) == ("1 Fork Lane", "Childtown", 1 - original[2])
+            assert customer(parent) == original  # the child's submission is the child's only
+            page = parent.session.page
+            assert await page.evaluate(
+                "() => [document.querySelector('[name=street]').value,"
+                " document.querySelector('[name=city]').value]"
+            ) == ["1 Fork Lane", original[1]]
+            await parent.step(call("click", id=element(parent, "button", "Save settings")))
+            assert customer(parent) == ("1 Fork Lane", original[1], 1 - original[2])
+            assert customer(child)[1] == "Childtown"  # and the parent's is the parent's
+        finally:
+            await child.close()
+    finally:
+        await parent.close()
+
+
+class CountingSite:
+    """A site that records the requests it answers."""
+
+    def __init__(self, site):
+        self.site, self.requests = site, []
+
+    async def fulfill(self, route):
+        self.requests.append(route.request.method + " " + route.request.url)
+        await self.site.fulfill(route)
+
+    async def close(self):
+        await self.site.close()
+
+
+async def test_a_page_without_scripts_is_written_into_a_kept_tab_else_loaded(browser):
+    parent, donor = AppEnv("shop", prepare_next=False), AppEnv("shop", prepare_next=False)
+    try:
+        await parent.reset(options={"task_id": TASK})
+        await parent.step(call("goto", url=f"/product/{PRODUCT}"))
+        await parent.step(call("fill", id=element(parent, "spinbutton", "Quantity"), text="3"))
+        await donor.reset(options={"task_id": TASK})
+        kept = donor.session.context
+        await donor.close()  # its context is wiped and kept, its tab on the shop's origin
+        assert kept in browser.spare_contexts()
+        state = await fork.capture(parent.session, with_html=True)
+        for tamper, requests in ((False, []), (True, [f"GET {parent.view.url}"])):
+            if tamper:  # a DOM that would not parse back the same: the page is loaded instead
+                state.tabs[0][1]["count"] += 1
+            site = CountingSite(parent._site(fork.copy_db(parent.db_path))[parent.origin])
+            session = await fork.open_fork(
+                state, {parent.origin: site}, 5_000, scripted_pages=False
+            )
+            try:
+                assert site.requests == requests
+                assert (session.context is kept) == (not tamper)
+                page = session.page
+                assert page.url == parent.session.page.url
+                assert await page.evaluate("() => history.length") == 1
+                assert await page.title() == await parent.session.page.title()
+                quantity = f'[{ID_ATTR}="{element(parent, "spinbutton", "Quantity")}"]'
+                assert await page.locator(quantity).input_value() == "3"
+            finally:
+                await session.context.close()
+                await site.close()
+    finally:
+        await parent.close()

@@ -149,3 +149,38 @@ async def test_axtree_and_screenshot_are_observed_on_demand(browser):
         )
     finally:
         await app.close()
+
+
+async def test_a_context_given_back_for_another_episode_carries_nothing(browser):
+    env = AppEnv("shop", prepare_next=False)
+    await env.reset(options={"task_id": TASK})
+    await env.step(call("goto", url=f"/product/{PRODUCT}"))
+    await env.step(call("new_tab", url="/orders"))
+    await env.step(call("goto", url="/cart"))
+    context = env.session.context
+    for page in env.session.pages:
+        await page.evaluate(_LEAVE_JS)
+    await env.close()  # our apps' pages have no scripts: the context is wiped and kept
+    assert context in browser.spare_contexts()
+
+    claimed, router, tabs = await browser.claim(near=env.origin, tabs=2)  # as a fork would
+    try:
+        assert claimed is context and len(tabs) == 2
+        assert await claimed.cookies() == []
+        for tab in tabs:  # (`leftBehind` stands for a page script's global: the window is kept
+            # with the tab, which is why only contexts of pages without scripts are given back)
+            assert (await tab.evaluate(_LEFTOVERS_JS))[:4] == ["", 0, 0, 1]
+        # and the kept router serves nothing of the last episode until the next one sets its sites
+        await tabs[0].goto(f"{env.origin}/cart")
+        assert "Cart" not in await tabs[0].content()
+    finally:
+        await claimed.close()
+
+
+async def test_a_context_whose_pages_run_scripts_is_closed_not_kept(browser):
+    env = MiniWobEnv("click-test")
+    await env.reset(seed=0)
+    context = env.session.context
+    await env.close()
+    assert context not in browser.spare_contexts()
+    assert context not in (await browser.browser()).contexts
