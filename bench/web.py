@@ -192,7 +192,7 @@ async def launch_per_episode_resets(n: int) -> list[float]:
         started = time.perf_counter()
         browser = SharedBrowser(spares=0)
         db = serve.episode_db(template)
-        context, router, page = await browser.claim()
+        context, router, (page,) = await browser.claim()
         site = serve.AsgiSite(env.app.create_app(str(db)), env.origin)
         router.use({env.origin: site}, [env.origin])
         await page.goto(env.origin + task.start_url)

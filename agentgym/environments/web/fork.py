@@ -183,9 +183,7 @@ async def open_fork(
         session.answer, session.last_error = state.answer, state.last_error
         if state.cookies:
             await context.add_cookies(state.cookies)
-        if (
-            state.local_storage
-        ):  # local storage is per origin: visit each on a blank page to fill it
+        if state.local_storage:  # it is per origin: visit each on a blank page to fill it
             router.blank = True
             for origin in state.local_storage:
                 await replace_url(pages[0], origin["origin"] + "/", timeout_ms)
@@ -196,11 +194,12 @@ async def open_fork(
             *(
                 _restore(session, tab, url, read, timeout_ms, scripted_pages)
                 for tab, (url, read) in zip(tabs, state.tabs, strict=True)
-            )
+            ),
+            # as in the parent, the active tab is in front (a click in a tab behind waits ~2 s
+            # for frames that are throttled)
+            *([tabs[state.active].bring_to_front()] if len(tabs) > 1 else []),
         )
         session.pages, session.active = tabs, state.active  # (in the parent's order)
-        if len(tabs) > 1:  # as in the parent, the active tab is in front (others are throttled)
-            await tabs[state.active].bring_to_front()
     except BaseException as e:
         try:
             await context.close()
