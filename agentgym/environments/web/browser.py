@@ -165,10 +165,15 @@ class SharedBrowser:
             task.add_done_callback(self._refills.discard)
         return context, router, pages[:tabs]
 
+    @property
+    def has_room(self) -> bool:
+        """Whether a context given back now would be kept."""
+        return self.alive and len(self._ready) < self.spares + self.keep
+
     def give_back(self, context: Any, router: Router, pages: list[Any]) -> bool:
         """Keep a finished episode's context for another (the caller has wiped it: reuse.scrub);
         False if it is not wanted (the caller closes it)."""
-        if len(self._ready) >= self.spares + self.keep or not self.alive or not pages:
+        if not self.has_room or not pages:
             return False
         if any(p.is_closed() for p in pages):
             return False

@@ -299,7 +299,7 @@ class BrowserEnv(ToolEnv):
     async def _give_back(self, session: BrowserSession, sites: list[str]) -> bool:
         """Hand the context, wiped, to the shared browser for another episode (pages without
         scripts only: see reuse.scrub); False if it is to be closed instead."""
-        if self.scripted_pages or session.router is None or not shared_browser().alive:
+        if self.scripted_pages or session.router is None or not shared_browser().has_room:
             return False
         try:
             await reuse.scrub(session, [*session.allowed_origins, *sites])

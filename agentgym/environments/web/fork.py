@@ -2,14 +2,18 @@
 cookies, local and session storage, tabs, their URLs and the values in their form fields.
 
 Why a page is re-made rather than cloned: a renderer's memory cannot be copied. A page of our apps
-(server-rendered, no scripts) is its DOM, so the child's tab gets the parent's DOM written in
-(`document.write`: no request and no navigation, ~30 ms against ~50-250 ms for a load on a busy
-machine) and its URL set with `history.replaceState`; that needs a tab already on the page's origin, which
-the shared browser keeps ready for forks. Otherwise (pages with scripts, other tabs, a spare on
-another origin, a DOM that does not parse back the same) the child loads each tab's URL from its
-own copy of the sites. Either way the parent's field values, scroll position and element ids are
-written back. What does not carry over: each tab's back/forward history (a child tab starts with
-one entry), and the state of scripts in the page (MiniWoB++ pages replay their actions instead).
+(server-rendered, no scripts) is its DOM, so each child tab gets the parent's DOM written in
+(`document.write`, no request and no navigation: ~30 ms against ~50-250 ms for a load on a busy
+machine) and its URL set with `history.replaceState`. That needs a tab already on the page's
+origin: the shared browser keeps the wiped contexts of finished episodes, tabs and all (see
+browser.give_back), and a search closes as many branches as it forks. Otherwise (pages with
+scripts, a tab on another origin, a DOM that does not parse back the same) the child loads each
+tab's URL from its own copy of the sites. Either way the parent's field values, scroll position and
+element ids are written back. What does not carry over: each tab's back/forward history (a child
+tab starts with one entry), and the state of scripts in the page (MiniWoB++ pages replay their
+actions instead; a written tab keeps the window object of the kept tab, which is why pages with
+scripts are loaded). A written page shows what the parent's shows even where loading its URL
+again would not (a page answering a form post, or rendered before a change to the DB).
 """
 
 from __future__ import annotations
