@@ -193,7 +193,10 @@ async def open_fork(
                 await replace_url(pages[0], origin["origin"] + "/", timeout_ms)
                 await pages[0].evaluate(_SET_LOCAL_STORAGE_JS, origin["localStorage"])
             router.blank = False
-        tabs = pages + [await session.new_page() for _ in state.tabs[len(pages) :]]
+        more = await asyncio.gather(*(context.new_page() for _ in state.tabs[len(pages) :]))
+        for page in more:
+            session.adopt(page)
+        tabs = pages + list(more)
         await asyncio.gather(
             *(
                 _restore(session, tab, url, read, timeout_ms, scripted_pages)
