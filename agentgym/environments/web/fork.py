@@ -239,6 +239,8 @@ async def _restore(
         await tab.goto(
             url, wait_until="load" if scripted else "domcontentloaded", timeout=timeout_ms
         )
+    elif tab.url != "about:blank":  # (a blank tab, or an error page: shown blank)
+        await tab.goto("about:blank", timeout=timeout_ms)
     await asyncio.gather(
         reuse.forget_history(session, tab),  # (the warm-up, storage and this page's entries)
         tab.evaluate(_APPLY_JS, [ID_ATTR, read, None]),

@@ -313,3 +313,22 @@ async def test_a_page_without_scripts_is_written_into_a_kept_tab_else_loaded(bro
                 await site.close()
     finally:
         await parent.close()
+
+
+async def test_local_storage_of_an_origin_no_tab_shows_is_carried_too(browser):
+    parent = AppEnv("shop", prepare_next=False)
+    try:
+        await parent.reset(options={"task_id": TASK})
+        page = parent.session.page  # what a page script could store, before the tab leaves
+        await page.evaluate("() => localStorage.setItem('k', 'kept')")
+        await page.goto("about:blank")  # (no tab shows the shop now: storage_state reads it)
+        child = await parent.fork()
+        try:
+            assert child.session.page.url == "about:blank"
+            await child.step(call("new_tab", url="/"))
+            stored = await child.session.page.evaluate("() => localStorage.getItem('k')")
+            assert stored == "kept" and child.session.page.url == parent.origin + "/"
+        finally:
+            await child.close()
+    finally:
+        await parent.close()
