@@ -332,3 +332,29 @@ async def test_local_storage_of_an_origin_no_tab_shows_is_carried_too(browser):
             await child.close()
     finally:
         await parent.close()
+
+
+async def test_concurrent_forks_each_get_their_own_context_with_the_parents_tabs(browser):
+    parent = AppEnv("shop", prepare_next=False)
+    try:
+        await parent.reset(options={"task_id": TASK})
+        await parent.step(call("goto", url=f"/product/{PRODUCT}"))
+        await parent.step(call("new_tab", url="/cart"))
+        await parent.step(call("switch_tab", index=0))
+        await parent.step(call("fill", id=element(parent, "spinbutton", "Quantity"), text="4"))
+        for _ in range(2):  # the second round takes contexts the first one gave back
+            children = await asyncio.gather(*(parent.fork() for _ in range(3)))
+            try:
+                assert len({c.session.context for c in children} | {parent.session.context}) == 4
+                for child in children:
+                    assert [p.url for p in child.session.pages] == [
+                        p.url for p in parent.session.pages
+                    ]
+                    assert child.observation() == parent.observation()
+                    quantity = element(child, "spinbutton", "Quantity")
+                    field = child.session.page.locator(f'[{ID_ATTR}="{quantity}"]')
+                    assert await field.input_value() == "4"
+            finally:
+                await asyncio.gather(*(c.close() for c in children))
+    finally:
+        await parent.close()
