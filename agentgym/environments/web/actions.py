@@ -17,7 +17,12 @@ from agentgym.environments.web.observe import ID_ATTR
 from agentgym.environments.web.serve import origin_of
 from agentgym.tools import Tool, ToolCallError, tool
 
-_CRASH_MARKERS = ("has been closed", "browser has disconnected", "target crashed", "connection closed")
+_CRASH_MARKERS = (
+    "has been closed",
+    "browser has disconnected",
+    "target crashed",
+    "connection closed",
+)
 
 
 @dataclass
@@ -31,13 +36,17 @@ class BrowserSession:
     active: int = 0
     answer: str | None = None
     last_error: str | None = None
-    router: Any = None  # answers the context's requests; a reused context gets the next episode's sites
+    router: Any = (
+        None  # answers the context's requests; a reused context gets the next episode's sites
+    )
     cdp: dict[Any, Any] = field(default_factory=dict)  # DevTools sessions by page (see reuse.py)
     _navigations: dict[Any, set] = field(default_factory=dict)
     _listeners: list[tuple[Any, str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._listen(self.context, "page", self.adopt)  # pages opened by target=_blank or window.open
+        self._listen(
+            self.context, "page", self.adopt
+        )  # pages opened by target=_blank or window.open
 
     def _listen(self, target: Any, event: str, handler: Any) -> None:
         target.on(event, handler)
@@ -55,7 +64,13 @@ class BrowserSession:
         page.set_default_timeout(self.timeout_ms)
         # main-frame navigations in flight, so an observation never reads the page being left
         pending: set[Any] = set()
-        self._listen(page, "request", lambda r: pending.add(r) if r.is_navigation_request() and r.frame == page.main_frame else None)
+        self._listen(
+            page,
+            "request",
+            lambda r: (
+                pending.add(r) if r.is_navigation_request() and r.frame == page.main_frame else None
+            ),
+        )
         self._listen(page, "requestfinished", lambda r: pending.discard(r))
         self._listen(page, "requestfailed", lambda r: pending.discard(r))
         self._navigations[page] = pending
@@ -121,7 +136,9 @@ def _raise_if_crashed(e: Exception) -> None:
 def _agent_error(e: Exception, what: str, timeout_ms: int) -> ToolCallError:
     _raise_if_crashed(e)
     if type(e).__name__ == "TimeoutError":
-        return ToolCallError(f"{what} timed out after {timeout_ms / 1000:g}s (hidden, disabled or covered?)")
+        return ToolCallError(
+            f"{what} timed out after {timeout_ms / 1000:g}s (hidden, disabled or covered?)"
+        )
     first = str(e).splitlines()[0] if str(e) else type(e).__name__
     return ToolCallError(f"{what} failed: {first}")
 
@@ -133,7 +150,9 @@ async def _element(session: BrowserSession, element_id: int) -> Any:
     except Exception as e:
         raise _agent_error(e, f"finding element {element_id}", session.timeout_ms) from None
     if count == 0:
-        raise ToolCallError(f"there is no element with id {element_id} on this page; use an id from the latest page")
+        raise ToolCallError(
+            f"there is no element with id {element_id} on this page; use an id from the latest page"
+        )
     return locator.first
 
 
@@ -185,8 +204,11 @@ async def select_option(id: int, value: str, *, session: BrowserSession) -> str:
         await element.select_option(label=value, timeout=session.timeout_ms)
     except Exception as e:
         _raise_if_crashed(e)  # a dead browser is not a missing label
-        await _act(session, f"select {value!r} in [{id}]",
-                   element.select_option(value=value, timeout=session.timeout_ms))
+        await _act(
+            session,
+            f"select {value!r} in [{id}]",
+            element.select_option(value=value, timeout=session.timeout_ms),
+        )
     await session.settle()
     return f"selected {value!r} in [{id}]"
 
@@ -223,7 +245,9 @@ async def goto(url: str, *, session: BrowserSession) -> str:
     """
     target = session.resolve(url)
     if not session.allowed(target):
-        raise ToolCallError(f"{target} is outside the sites of this task ({', '.join(session.allowed_origins)})")
+        raise ToolCallError(
+            f"{target} is outside the sites of this task ({', '.join(session.allowed_origins)})"
+        )
     await _act(session, f"goto {target}", session.page.goto(target, timeout=session.timeout_ms))
     return f"opened {target}"
 
@@ -244,7 +268,9 @@ async def new_tab(url: str = "", *, session: BrowserSession) -> str:
     """
     target = session.resolve(url) if url else ""
     if target and not session.allowed(target):
-        raise ToolCallError(f"{target} is outside the sites of this task ({', '.join(session.allowed_origins)})")
+        raise ToolCallError(
+            f"{target} is outside the sites of this task ({', '.join(session.allowed_origins)})"
+        )
     page = await session.new_page()
     if target:
         await _act(session, f"open {target}", page.goto(target, timeout=session.timeout_ms))
@@ -278,5 +304,14 @@ def answer(text: str, *, session: BrowserSession) -> str:
 
 
 BROWSER_TOOLS: list[Tool] = [
-    click, fill, select_option, press, scroll, goto, go_back, new_tab, switch_tab, answer,
+    click,
+    fill,
+    select_option,
+    press,
+    scroll,
+    goto,
+    go_back,
+    new_tab,
+    switch_tab,
+    answer,
 ]

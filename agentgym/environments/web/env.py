@@ -26,10 +26,12 @@ from agentgym.tools import Toolbox
 
 SYSTEM_PROMPT = (
     "You operate a web browser to do what the user asks. Each observation shows the page as text; "
-    "interactive elements appear as [id role \"name\" ...]. Act with the tools, using those ids. "
+    'interactive elements appear as [id role "name" ...]. Act with the tools, using those ids. '
     "When the task is done (or you have the information asked for), call answer(text)."
 )
-NAVIGATION_TIMEOUT_MS = 30_000  # opening the start page (the agent's own actions have their own limit)
+NAVIGATION_TIMEOUT_MS = (
+    30_000  # opening the start page (the agent's own actions have their own limit)
+)
 _OLD_PAGE = "[earlier page omitted; the latest observation shows the current page]"
 
 
@@ -72,7 +74,9 @@ class BrowserEnv(ToolEnv):
         self._page_messages: list[int] = []
         self._sites: dict[str, Any] = {}
         self._seed: int | None = None
-        self._turns: list[list[Any]] = []  # the calls run in each step (a MiniWoB++ fork replays them)
+        self._turns: list[
+            list[Any]
+        ] = []  # the calls run in each step (a MiniWoB++ fork replays them)
         self._bg = Background()
 
     async def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
@@ -81,7 +85,9 @@ class BrowserEnv(ToolEnv):
         for name in self.observation_options:
             if name in (options or {}):
                 if not isinstance(options[name], bool):
-                    raise UserInputError(f"reset option {name!r} must be true or false, not {options[name]!r}")
+                    raise UserInputError(
+                        f"reset option {name!r} must be true or false, not {options[name]!r}"
+                    )
                 chosen[name] = options[name]
         self.screenshot, self.axtree = chosen["screenshot"], chosen["axtree"]
         return await super().reset(seed, options)
@@ -113,7 +119,9 @@ class BrowserEnv(ToolEnv):
 
     # ---- the episode ---------------------------------------------------------------------------
 
-    async def _open_session(self, sites: dict[str, Any], task: WebTask, start_url: str) -> BrowserSession:
+    async def _open_session(
+        self, sites: dict[str, Any], task: WebTask, start_url: str
+    ) -> BrowserSession:
         """A fresh browser context showing `start_url`, its requests answered by `sites`."""
         origins = sorted({*sites, *task.allowed_origins})
         context, router, (page,) = await shared_browser().claim()
@@ -147,8 +155,14 @@ class BrowserEnv(ToolEnv):
     async def _reuse(self, task: WebTask, seed: int | None) -> bool:
         """Open `task` in the last episode's tab, wiped (see reuse.py); False if it cannot be reused."""
         session, origins = self.session, sorted({*self._sites, *task.allowed_origins})
-        if (not self.reuse_pages or session is None or session.router is None or not shared_browser().alive
-                or any(p.is_closed() for p in session.pages) or session.allowed_origins != origins):
+        if (
+            not self.reuse_pages
+            or session is None
+            or session.router is None
+            or not shared_browser().alive
+            or any(p.is_closed() for p in session.pages)
+            or session.allowed_origins != origins
+        ):
             return False
         old = self._detach()  # the tab is taken back; the last episode's sites (and DB) are retired
         self.session, old["session"] = session, None
@@ -201,7 +215,9 @@ class BrowserEnv(ToolEnv):
     async def after_turn(self, turn: Turn, messages: list[Message]) -> None:
         assert self.session is not None
         self._turns.append([r.call for r in turn.results])
-        if turn.problems or not turn.calls:  # calls that did not parse are reported, even beside good ones
+        if (
+            turn.problems or not turn.calls
+        ):  # calls that did not parse are reported, even beside good ones
             self.session.last_error = messages[-1].content.removeprefix("[environment] ")
         elif turn.results:
             last = turn.results[-1]
@@ -212,7 +228,8 @@ class BrowserEnv(ToolEnv):
         self._page_messages.append(len(self.messages) + len(messages) - 1)
         last_message = messages[-1]
         messages[-1] = last_message.model_copy(
-            update={"content": f"{last_message.content or ''}\n\n{self._render()}"})
+            update={"content": f"{last_message.content or ''}\n\n{self._render()}"}
+        )
 
     async def step_reward(self, turn: Turn) -> Reward:
         reward, over = await self._progress()
@@ -224,13 +241,17 @@ class BrowserEnv(ToolEnv):
         for site in self._sites.values():
             error = getattr(site, "take_error", lambda: None)()
             if error is not None:
-                raise BrowserError(f"the served app failed: {type(error).__name__}: {error}") from error
+                raise BrowserError(
+                    f"the served app failed: {type(error).__name__}: {error}"
+                ) from error
 
     async def _look(self) -> None:
         assert self.session is not None
         try:
             session = self.session
-            self.view = await read_page(session.page, self.max_chars, leaves=self.mark_leaves, root=self.view_root)
+            self.view = await read_page(
+                session.page, self.max_chars, leaves=self.mark_leaves, root=self.view_root
+            )
             page = session.page  # (after the read, which waits out a navigation in flight)
             self._png, self._axtree = await asyncio.gather(
                 reuse.screenshot_png(session, page) if self.screenshot else _nothing(),
@@ -244,7 +265,8 @@ class BrowserEnv(ToolEnv):
     def _render(self) -> str:
         assert self.view is not None and self.session is not None
         tabs = " | ".join(
-            f"[{i}]{'*' if i == self.session.active else ''} {p.url}" for i, p in enumerate(self.session.pages)
+            f"[{i}]{'*' if i == self.session.active else ''} {p.url}"
+            for i, p in enumerate(self.session.pages)
         )
         head = [f"URL: {self.view.url}", f"Title: {self.view.title}", f"Tabs: {tabs}"]
         if self.session.last_error:
@@ -257,7 +279,9 @@ class BrowserEnv(ToolEnv):
             if index < len(self.messages):
                 m = self.messages[index]
                 head = (m.content or "").split("\nURL: ", 1)[0]
-                self.messages[index] = m.model_copy(update={"content": f"{head}\n{_OLD_PAGE}".strip()})
+                self.messages[index] = m.model_copy(
+                    update={"content": f"{head}\n{_OLD_PAGE}".strip()}
+                )
         self._page_messages = []
 
     def extras(self) -> dict[str, Any]:
@@ -324,7 +348,8 @@ class BrowserEnv(ToolEnv):
             raise RuntimeError("this episode has no browser session to fork")
         # the child's copy of the sites is made while the parent's page is read
         sites, state = await asyncio.gather(
-            self._fork_sites(child), capture(self.session, with_html=not self.scripted_pages),
+            self._fork_sites(child),
+            capture(self.session, with_html=not self.scripted_pages),
             return_exceptions=True,
         )
         if not isinstance(sites, BaseException):

@@ -52,12 +52,16 @@ class AsgiSite:
 
     async def fulfill(self, route: Any) -> None:
         request = route.request
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
+        }
         try:
             response = await self.client.request(
                 request.method, request.url, headers=headers, content=request.post_data_buffer
             )
-        except Exception as e:  # our app crashed: remember it for the env, show the page a plain 500
+        except (
+            Exception
+        ) as e:  # our app crashed: remember it for the env, show the page a plain 500
             self.error = self.error or e
             raise
         out: dict[str, str] = {}
@@ -65,7 +69,9 @@ class AsgiSite:
             key = key.lower()
             if key in ("content-length", "content-encoding", "transfer-encoding"):
                 continue  # httpx has already decoded the body; Playwright sets the length
-            out[key] = f"{out[key]}\n{value}" if key in out else value  # Playwright joins Set-Cookie by \n
+            out[key] = (
+                f"{out[key]}\n{value}" if key in out else value
+            )  # Playwright joins Set-Cookie by \n
         location = response.headers.get("location")
         if 300 <= response.status_code < 400 and location and request.is_navigation_request():
             # Playwright does not route the request a fulfilled redirect leads to (it would go to
@@ -152,7 +158,9 @@ class Router:
         except Exception as e:  # the page may be gone (context closed mid-request)
             if "closed" not in str(e).lower() and "disposed" not in str(e).lower():
                 try:
-                    await route.fulfill(status=500, body=f"agentgym: {e}", content_type="text/plain")
+                    await route.fulfill(
+                        status=500, body=f"agentgym: {e}", content_type="text/plain"
+                    )
                 except Exception:
                     pass
 
@@ -188,7 +196,9 @@ def db_template(app_name: str, app_module: Any, seed: int) -> Path:
 
 def episode_db(template: Path) -> Path:
     """A private copy of `template` for one episode (a file copy: well under a millisecond)."""
-    handle, name = tempfile.mkstemp(prefix=template.name.split(".")[0] + "-", suffix=".sqlite", dir=_dir())
+    handle, name = tempfile.mkstemp(
+        prefix=template.name.split(".")[0] + "-", suffix=".sqlite", dir=_dir()
+    )
     with open(handle, "wb") as out, open(template, "rb") as src:
         shutil.copyfileobj(src, out)
     return Path(name)

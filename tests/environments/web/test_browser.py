@@ -62,7 +62,9 @@ def _running(pid: int) -> bool:
 @pytest.mark.browser
 def test_no_chromium_outlives_its_loop_or_the_process():
     require_browser()
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     pids = json.loads(done.stdout.strip().splitlines()[-1])
     assert pids["first"] and pids["second"], "no Chromium process was found under the driver"
