@@ -115,6 +115,12 @@ def step_rewards_advantages(
     return [discounted_returns(r, gamma) for r in per_episode]
 
 
+def scale_negatives(advantages: Sequence[Sequence[float]], weight: float) -> list[list[float]]:
+    """Every negative advantage times `weight` (1 leaves them; 0 keeps only the better-than-average
+    samples, as rejection-sampling fine-tuning does)."""
+    return [[a if a > 0 else a * weight for a in episode] for episode in advantages]
+
+
 def keep_informative(
     advantages: Sequence[Sequence[float]], groups: Sequence[Hashable]
 ) -> list[bool]:

@@ -42,15 +42,27 @@ def train_cmd(
     clip_high: float = typer.Option(
         0.28, "--clip-high", help="Upper clip (DAPO's clip-higher; 0.2 = PPO's)."
     ),
-    sequence_loss: bool = typer.Option(
-        False,
-        "--sequence-loss",
-        help="Average per sequence first (GRPO) instead of over all tokens (DAPO).",
+    loss_agg: str = typer.Option(
+        "token",
+        "--loss-agg",
+        help="Average token losses over all tokens (token, DAPO), per turn first (turn, GRPO) or "
+        "with every episode weighing the same (episode).",
     ),
     keep_flat_groups: bool = typer.Option(
         False,
         "--keep-flat-groups",
         help="Keep groups whose advantages are all zero (no dynamic sampling).",
+    ),
+    warmup: int = typer.Option(
+        0, "--warmup", help="Updates over which the learning rate rises linearly to --lr."
+    ),
+    negative_weight: float = typer.Option(
+        1.0,
+        "--negative-weight",
+        help="Scale on negative advantages (1: plain GRPO; 0: only better-than-average samples).",
+    ),
+    max_turns: int | None = typer.Option(
+        None, "--max-turns", help="Turns per training episode (default: the env's limit)."
     ),
     gamma: float = typer.Option(0.9, "--gamma", help="Discount for step returns (gigpo, step)."),
     step_rewards: str = typer.Option(
@@ -87,7 +99,10 @@ def train_cmd(
             temperature=temperature,
             kl_coef=kl_coef,
             clip_high=clip_high,
-            token_level_loss=not sequence_loss,
+            loss_agg=loss_agg,
+            warmup=warmup,
+            negative_weight=negative_weight,
+            max_turns=max_turns,
             dynamic_sampling=not keep_flat_groups,
             gamma=gamma,
             step_rewards=step_rewards,

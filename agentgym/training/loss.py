@@ -18,6 +18,7 @@ class Sample:
     completion_ids: list[int]
     advantage: float
     old_logprobs: list[float] | None = None  # filled before the update (the behaviour policy)
+    weight: float = 1.0  # each completion token's weight in the loss (see `episode_weights`)
 
 
 @dataclass
@@ -31,7 +32,8 @@ class LossOptions:
 def pad_batch(
     samples: list[Sample], pad_id: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """input_ids, attention_mask and loss_mask (1 on completion tokens only), right-padded."""
+    """input_ids, attention_mask and loss_mask (the sample's weight on its completion tokens, 0
+    elsewhere), right-padded."""
     width = max(len(s.prompt_ids) + len(s.completion_ids) for s in samples)
     ids = torch.full((len(samples), width), pad_id, dtype=torch.long)
     attention = torch.zeros_like(ids)
@@ -40,7 +42,7 @@ def pad_batch(
         n_prompt, n = len(s.prompt_ids), len(s.prompt_ids) + len(s.completion_ids)
         ids[i, :n] = torch.tensor(s.prompt_ids + s.completion_ids)
         attention[i, :n] = 1
-        loss_mask[i, n_prompt:n] = 1.0
+        loss_mask[i, n_prompt:n] = s.weight
     return ids, attention, loss_mask
 
 
@@ -78,12 +80,12 @@ def policy_loss(
         per_token = per_token + options.kl_coef * kl
     mask = loss_mask
     if options.token_level:
-        loss = (per_token * mask).sum() / mask.sum().clamp(min=1)
+        loss = (per_token * mask).sum() / mask.sum().clamp(min=1e-9)
     else:
-        per_seq = (per_token * mask).sum(1) / mask.sum(1).clamp(min=1)
+        per_seq = (per_token * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         loss = per_seq.mean()
     with torch.no_grad():
-        n = mask.sum().clamp(min=1)
+        n = mask.sum().clamp(min=1e-9)
         was_clipped = ((clipped < unclipped).float() * mask).sum() / n
         stats = {
             "clip_fraction": float(was_clipped),
@@ -91,3 +93,10 @@ def policy_loss(
             "ratio_mean": float((ratio * mask).sum() / n),
         }
     return loss, stats
+
+
+def episode_weights(tokens_per_episode: list[int]) -> list[float]:
+    """Per-token weights that make every episode weigh the same in a token-level loss: 1 / the
+    episode's completion tokens. Without them a long failed episode outweighs a short success,
+    and the tokens every episode shares (the call format) drift down."""
+    return [1.0 / max(n, 1) for n in tokens_per_episode]

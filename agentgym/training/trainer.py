@@ -20,7 +20,14 @@ from agentgym.core.errors import UserInputError
 from agentgym.core.registry import make_async
 from agentgym.training import advantages as adv
 from agentgym.training.checkpoint import JsonlLog, Tracker, latest, load_state, save
-from agentgym.training.loss import LossOptions, Sample, pad_batch, policy_loss, token_logprobs
+from agentgym.training.loss import (
+    LossOptions,
+    Sample,
+    episode_weights,
+    pad_batch,
+    policy_loss,
+    token_logprobs,
+)
 from agentgym.training.rollout import Rollout, collect, run
 
 EVAL_SEEDS = 10**12  # held-out evaluation worlds; SFT warm-up uses 2 * 10**12 and up
@@ -51,13 +58,22 @@ class TrainConfig(BaseModel):
     max_turns: int | None = Field(None, ge=1)
     clip_low: float = Field(0.2, ge=0)
     clip_high: float = Field(0.28, ge=0)
-    token_level_loss: bool = True
+    # how token losses are averaged: over all tokens (DAPO), per turn first (GRPO), or with every
+    # episode weighing the same whatever its length
+    loss_agg: Literal["token", "turn", "episode"] = "token"
     dynamic_sampling: bool = True
     kl_coef: float = Field(0.0, ge=0)
     gamma: float = Field(0.9, gt=0, le=1)
     step_weight: float = Field(1.0, ge=0)
     scale_by_std: bool = True
+    # scale on negative advantages: pushing down a sampled token the model is sure of feeds on
+    # itself (its gradient grows as it falls), so on a weak model full-weight negatives can erase
+    # the shared call format; 0 keeps only the better-than-average samples
+    negative_weight: float = Field(1.0, ge=0, le=1)
     minibatches: int = Field(2, ge=1)
+    # updates over which lr rises linearly to `lr`: Adam's first steps move every weight by about
+    # lr whatever its gradient, and a noisy policy gradient at full lr can wreck a warm model
+    warmup: int = Field(0, ge=0)
     max_grad_norm: float = Field(1.0, gt=0)
     step_rewards: str = "env"  # or prm:DIR (a trained PRM's progress)
     eval_every: int = Field(5, ge=0)
@@ -108,17 +124,27 @@ def prm_progress(rollouts: list[Rollout], prm) -> None:
 
 
 def to_samples(
-    rollouts: list[Rollout], advantages: list[list[float]], keep: list[bool]
+    rollouts: list[Rollout],
+    advantages: list[list[float]],
+    keep: list[bool],
+    per_episode: bool = False,
 ) -> list[Sample]:
+    """One sample per policy turn of each kept episode; with `per_episode`, its tokens weigh
+    1 / the episode's completion tokens (every episode counts the same)."""
     samples = []
     for rollout, episode_adv, kept in zip(rollouts, advantages, keep, strict=True):
         if not kept:
             continue
+        turns = []
         for step, a in zip(rollout.episode.steps, episode_adv, strict=True):
             g = step.action.generation
-            if g is None or not g.completion_token_ids:
-                continue
-            samples.append(Sample(g.prompt_token_ids, g.completion_token_ids, a))
+            if g is not None and g.completion_token_ids:
+                turns.append(Sample(g.prompt_token_ids, g.completion_token_ids, a))
+        if per_episode and turns:
+            (weight,) = episode_weights([sum(len(t.completion_ids) for t in turns)])
+            for t in turns:
+                t.weight = weight
+        samples.extend(turns)
     return samples
 
 
@@ -206,7 +232,7 @@ class Trainer:
         similar length (little padding) and run in random order; the behaviour policy's logprobs
         (and the reference's) are taken for all of them before the first step."""
         c = self.config
-        options = LossOptions(c.clip_low, c.clip_high, c.token_level_loss, c.kl_coef)
+        options = LossOptions(c.clip_low, c.clip_high, c.loss_agg != "turn", c.kl_coef)
         pad = self.tokenizer.pad_token_id
         by_length = sorted(samples, key=lambda s: len(s.prompt_ids) + len(s.completion_ids))
         size = -(-len(by_length) // c.minibatches)
@@ -224,7 +250,10 @@ class Trainer:
                 advantages = torch.tensor([s.advantage for s in batch])
                 batches.append((ids, attention, mask, old, ref, advantages))
         random.shuffle(batches)
-        stats: dict[str, list[float]] = {}
+        lr = c.lr * min(1.0, (self.step + 1) / (c.warmup + 1))
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        stats: dict[str, list[float]] = {"lr": [lr]}
         for ids, attention, mask, old, ref, advantages in batches:
             logp, entropy = token_logprobs(self.model, ids, attention, with_entropy=True)
             loss, info = policy_loss(logp, old, advantages, mask, options, ref)
@@ -233,7 +262,7 @@ class Trainer:
             grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
             self.optimizer.step()
             with torch.no_grad():
-                n = mask.sum().clamp(min=1)
+                n = mask.sum().clamp(min=1e-9)
                 info["entropy"] = float((entropy * mask).sum() / n)
                 log_ratio = (logp - old) * mask
                 info["kl_old"] = float(((log_ratio.exp() - 1) - log_ratio).mul(mask).sum() / n)
@@ -253,13 +282,15 @@ class Trainer:
         if self.prm is not None:
             prm_progress(rollouts, self.prm)
         advantages = compute_advantages(rollouts, c)
+        if c.negative_weight != 1.0:
+            advantages = adv.scale_negatives(advantages, c.negative_weight)
         groups = [r.group for r in rollouts]
         keep = (
             adv.keep_informative(advantages, groups)
             if c.dynamic_sampling
             else [True] * len(rollouts)
         )
-        samples = to_samples(rollouts, advantages, keep)
+        samples = to_samples(rollouts, advantages, keep, per_episode=c.loss_agg == "episode")
         t1 = time.perf_counter()
         row: dict[str, float] = {
             "reward": sum(r.episode.reward for r in rollouts) / len(rollouts),

@@ -97,3 +97,10 @@ def test_dynamic_sampling_drops_only_groups_without_signal():
         False,
         False,
     ]
+
+
+def test_scale_negatives_shrinks_only_the_negative_advantages():
+    scaled = adv.scale_negatives([[1.5, -1.0], [-0.5, 0.0]], 0.2)
+    assert scaled == [[1.5, -0.2], [-0.1, 0.0]]
+    assert adv.scale_negatives([[-2.0]], 1.0) == [[-2.0]]
+    assert adv.scale_negatives([[-2.0, 3.0]], 0.0) == [[0.0, 3.0]]

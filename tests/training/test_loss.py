@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agentgym.training.loss import LossOptions, Sample, pad_batch, policy_loss
+from agentgym.training.loss import LossOptions, Sample, episode_weights, pad_batch, policy_loss
 
 
 def test_only_completion_tokens_are_in_the_loss_mask():
@@ -70,3 +70,23 @@ def test_kl_to_the_reference_is_zero_at_the_reference_and_positive_away_from_it(
         logp, logp, torch.tensor([0.0]), mask, LossOptions(kl_coef=0.1), ref_logp=logp - 0.5
     )
     assert same["kl_ref"] == pytest.approx(0.0) and moved["kl_ref"] > 0
+
+
+def test_episode_weights_make_a_long_and_a_short_episode_weigh_the_same():
+    # a 1-token success and a 4-token failure (two turns of 2): per-token loss is -A at ratio 1
+    w_short, w_long = episode_weights([1, 4])
+    samples = [
+        Sample([1], [2], 1.0, weight=w_short),
+        Sample([1], [2, 3], -1.0, weight=w_long),
+        Sample([1], [2, 3], -1.0, weight=w_long),
+    ]
+    _, _, mask = pad_batch(samples, 0)
+    logp = torch.zeros(mask.shape)
+    adv = torch.tensor([1.0, -1.0, -1.0])
+    by_episode, _ = policy_loss(logp, logp, adv, mask, LossOptions(token_level=True))
+    assert float(by_episode) == pytest.approx(0.0)  # (-1 * 1 + 1 * 1) / 2 episodes
+    unweighted = pad_batch(
+        [Sample(s.prompt_ids, s.completion_ids, s.advantage) for s in samples], 0
+    )
+    by_token, _ = policy_loss(logp, logp, adv, unweighted[2], LossOptions(token_level=True))
+    assert float(by_token) == pytest.approx((-1 + 4) / 5)  # the long failure outweighs the success

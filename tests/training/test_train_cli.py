@@ -74,6 +74,10 @@ def test_train_writes_metrics_checkpoint_and_final_model(warm_model, tmp_path):
             "2",
             "--eval-every",
             "2",
+            "--warmup",
+            "3",
+            "--loss-agg",
+            "episode",
             "--out",
             str(out),
         ],
@@ -81,6 +85,9 @@ def test_train_writes_metrics_checkpoint_and_final_model(warm_model, tmp_path):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [0, 1, 2]
+    # the learning rate rises linearly over the warm-up: 1/4, then 2/4 of --lr
+    lrs = [r["lr"] for r in rows[1:] if r["samples"]]
+    assert lrs and all(lr in (pytest.approx(2.5e-4), pytest.approx(5e-4)) for lr in lrs)
     assert "heldout_success" in rows[0] and "heldout_success" in rows[-1]
     updated = [r for r in rows[1:] if r["samples"]]
     for key in ("reward", "success", "kl_old", "entropy", "clip_fraction", "grad_norm"):
