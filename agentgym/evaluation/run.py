@@ -33,7 +33,7 @@ from agentgym.evaluation.manifest import (
     tasks_digest,
 )
 from agentgym.evaluation.metrics import summarize
-from agentgym.evaluation.verdict_metrics import summarize_verdicts
+from agentgym.evaluation.verdict_metrics import summarize_verdicts, verifier_spending
 from agentgym.policies import load_policy
 from agentgym.rollout.runner import Job, run_many
 from agentgym.rollout.store import EpisodeStore
@@ -196,8 +196,10 @@ async def _run_on_ray(make_env, policy, policy_spec, policy_args, jobs, env_id, 
 
 
 def totals(episodes: list[Episode], wall_s: float) -> dict[str, Any]:
-    """Tokens and cost over every recorded episode (infra errors included: they were spent)."""
+    """Tokens and cost over every recorded episode (infra errors included: they were spent); the
+    verifiers' model calls (LLM judges) are counted apart from the policy's."""
     costs = [e.usage.cost for e in episodes if e.usage.cost is not None]
+    verifiers = verifier_spending(episodes)
     return {
         "prompt_tokens": sum(e.usage.prompt_tokens for e in episodes),
         "completion_tokens": sum(e.usage.completion_tokens for e in episodes),
@@ -205,6 +207,9 @@ def totals(episodes: list[Episode], wall_s: float) -> dict[str, Any]:
         "policy_calls": sum(len(e.steps) for e in episodes),
         "episode_time_s": sum(e.duration_s for e in episodes),
         "wall_time_s": wall_s,  # of this invocation (a resumed run counts its own time)
+        "verifier_prompt_tokens": int(verifiers["prompt_tokens"]),
+        "verifier_completion_tokens": int(verifiers["completion_tokens"]),
+        "verifier_cost_usd": verifiers["cost_usd"] or None,
     }
 
 

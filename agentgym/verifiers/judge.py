@@ -23,7 +23,7 @@ from typing import Any
 
 from agentgym.core.env import Env
 from agentgym.core.errors import EndpointError, VerifierError
-from agentgym.core.types import Episode, Message, Observation, Reward, Task
+from agentgym.core.types import Episode, Message, Observation, Reward, Task, TokenUsage
 from agentgym.policies import load_policy
 from agentgym.policies.base import Policy, act
 from agentgym.verifiers import trajectory as tr
@@ -34,6 +34,14 @@ from agentgym.verifiers.judge_verdict import MalformedVerdict, Verdict, parse_ve
 
 #: the judged content is cut to this many characters (head and tail kept)
 MAX_JUDGED_CHARS = 60_000
+
+
+def add_usage(total: TokenUsage, more: TokenUsage | None) -> TokenUsage:
+    if more is None:
+        return total
+    cost = None if total.cost is None and more.cost is None else (total.cost or 0) + (more.cost or 0)
+    return TokenUsage(prompt_tokens=total.prompt_tokens + more.prompt_tokens,
+                      completion_tokens=total.completion_tokens + more.completion_tokens, cost=cost)
 
 
 class LLMJudge(Verifier):
@@ -118,18 +126,27 @@ class LLMJudge(Verifier):
         results = await asyncio.gather(*(self._vote(rubric, instruction, sections, context,
                                                     cache_key(vote=i, **key_parts))
                                          for i in range(self.n)))
-        return self._combine(rubric, [v for v, _ in results], sum(hit for _, hit in results))
+        spent = TokenUsage()
+        for _, _, usage in results:
+            spent = add_usage(spent, usage)
+        return self._combine(rubric, [v for v, _, _ in results], sum(hit for _, hit, _ in results),
+                             spent)
 
     async def _vote(self, rubric: Rubric, instruction: str, sections: list[tuple[str, str]],
-                    context: str, key: str) -> tuple[Verdict, bool]:
+                    context: str, key: str) -> tuple[Verdict, bool, TokenUsage]:
+        """A verdict, whether the cache gave it, and the tokens spent on it (malformed replies
+        included: they were paid for; a cache hit spends none)."""
+        spent = TokenUsage()
         if self.cache is not None:
             cached = self.cache.get(key)
             if cached is not None:
-                return cached, True
+                return cached, True, spent
         problem = ""
         for _attempt in range(self.retries + 1):
             messages = judge_messages(rubric, instruction, sections, context)
-            reply = await self._ask(messages)
+            action = await self._ask(messages)
+            spent = add_usage(spent, action.usage)
+            reply = action.content
             try:
                 verdict = parse_verdict(reply)
             except MalformedVerdict as e:
@@ -137,29 +154,35 @@ class LLMJudge(Verifier):
                 continue
             if self.cache is not None:
                 self.cache.put(key, verdict, reply or "")
-            return verdict, False
+            return verdict, False, spent
         raise VerifierError(f"judge {self.model_id['name']}: no valid verdict in "
                             f"{self.retries + 1} replies ({problem})", retryable=True)
 
-    async def _ask(self, messages: list[dict[str, str]]) -> str | None:
+    async def _ask(self, messages: list[dict[str, str]]):
         observation = Observation(messages=[Message(**m) for m in messages])
         try:
-            action = await act(self.policy, observation, [])
+            return await act(self.policy, observation, [])
         except EndpointError as e:  # the judge's endpoint is our machinery: an infra error
             raise VerifierError(f"judge endpoint failed: {e}", retryable=e.retryable) from e
-        return action.content
 
-    def _combine(self, rubric: Rubric, verdicts: list[Verdict], hits: int) -> Reward:
+    def _combine(self, rubric: Rubric, verdicts: list[Verdict], hits: int,
+                 spent: TokenUsage | None = None) -> Reward:
         values = [v.value for v in verdicts]
         mean = statistics.fmean(values)
         passing = sum(v >= self.threshold for v in values)
         agreement = max(passing, len(values) - passing) / len(values)
         scores = ", ".join(f"{v.score:g}" for v in verdicts)
         reasons = "; ".join(verdicts[0].reasons[:5])
+        spent = spent or TokenUsage()
+        components = {"score": mean, "votes": float(len(values)), "agreement": agreement,
+                      "score_std": statistics.pstdev(values), "cache_hits": float(hits),
+                      "prompt_tokens": float(spent.prompt_tokens),
+                      "completion_tokens": float(spent.completion_tokens)}
+        if spent.cost is not None:
+            components["cost_usd"] = spent.cost
         return Reward(
             value=mean,
-            components={"score": mean, "votes": float(len(values)), "agreement": agreement,
-                        "score_std": statistics.pstdev(values), "cache_hits": float(hits)},
+            components=components,
             explanation=f"{rubric.name} rubric, scores {scores}/10 (agreement {agreement:.2f}): {reasons}",
             source=self.name,
         )

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from agentgym.cli import app
 from agentgym.core.types import Episode
+from tests.fakes.openai_server import text
 from tests.rollout.verdict_helpers import TASK_JUDGE, verdict
 
 EVEN_ONLY = "tests.rollout.verdict_helpers:EvenOnly"  # reaches targets 2 and 4 of 1..5
@@ -103,6 +104,37 @@ def test_the_tasks_own_judge_is_reported_without_a_flag(openai_env, tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["verifiers"]["task:judge"]["scored"] == 3
     assert results["verifiers"]["task:judge"]["agreement"]["accuracy"] == 2 / 3  # wrong on 3
+
+
+def test_the_judges_tokens_are_counted_apart_from_the_policys(openai_env, tmp_path):
+    def judge_with_usage(request):
+        return text(verdict(8), usage={"prompt_tokens": 100, "completion_tokens": 7})
+
+    openai_env.responder = judge_with_usage
+    result = invoke(
+        "eval",
+        "test/Counter-v0",
+        "-p",
+        EVEN_ONLY,
+        "--out",
+        tmp_path,
+        "--verifier",
+        JUDGE,
+        "--verifier",
+        "execution",
+    )
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "results.json").read_text())
+    totals, verifiers = results["totals"], results["verifiers"]
+    # five episodes, one judge call each; the policy (a Python one) spent no tokens
+    assert (totals["verifier_prompt_tokens"], totals["verifier_completion_tokens"]) == (500, 35)
+    assert (totals["prompt_tokens"], totals["completion_tokens"]) == (0, 0)
+    assert (verifiers["judge"]["prompt_tokens"], verifiers["judge"]["completion_tokens"]) == (
+        500,
+        35,
+    )
+    assert verifiers["execution"]["prompt_tokens"] == 0
+    assert all(e.verdicts["judge"].components["prompt_tokens"] == 100 for e in episodes(tmp_path))
 
 
 def test_a_bad_verifier_spec_stops_the_run_before_it_starts(tmp_path):

@@ -12,7 +12,7 @@ from agentgym.core.errors import InfraError, VerifierError
 from agentgym.verifiers import load_verifier, score_episode, score_step
 from agentgym.verifiers.judge import LLMJudge, StepJudge
 from agentgym.verifiers.judge_verdict import MalformedVerdict, parse_verdict
-from tests.fakes.openai_server import error
+from tests.fakes.openai_server import error, text
 from tests.verifiers.conftest import ClosingWith, play
 
 
@@ -109,6 +109,18 @@ async def test_a_malformed_reply_is_asked_again_then_is_an_infra_error(openai_se
     assert isinstance(raised.value, InfraError) and "no valid verdict in 3 replies" in str(raised.value)
     assert len(openai_server.requests) == 5
     assert len(judge(openai_server, tmp_path).cache) == 0  # nothing malformed was cached
+
+
+async def test_every_paid_reply_counts_in_the_verdicts_tokens_and_a_cache_hit_costs_none(
+        openai_server, tmp_path, oracle_episode, retail_tasks):
+    task = retail_tasks[oracle_episode.task_id]
+    paid = {"prompt_tokens": 300, "completion_tokens": 20}
+    openai_server.push(text("I think the agent did well.", usage=paid), text(verdict(6), usage=paid))
+    reward = await score_episode(judge(openai_server, tmp_path), oracle_episode, task)
+    # the malformed reply was paid for too
+    assert (reward.components["prompt_tokens"], reward.components["completion_tokens"]) == (600, 40)
+    again = await score_episode(judge(openai_server, tmp_path), oracle_episode, task)
+    assert again.components["cache_hits"] == 1 and again.components["prompt_tokens"] == 0
 
 
 async def test_a_refusing_endpoint_is_an_infra_error_not_a_zero(openai_server, tmp_path,
