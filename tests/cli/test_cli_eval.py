@@ -14,6 +14,7 @@ from agentgym.cli import app
 from agentgym.core.types import Episode
 from tests.cli.test_cli_openai import counter_player
 from tests.fakes.openai_server import FakeOpenAIServer, fake_tokenize, render_prompt, text
+from tests.interrupt import interruptible
 
 AGENTGYM = Path(sys.executable).parent / "agentgym"
 
@@ -139,7 +140,7 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
         env = {**os.environ, "OPENAI_BASE_URL": server.base_url}
         cmd = [AGENTGYM, "eval", "tooluse/Retail-v0", "-p", "openai:fake-model", "-n", 20, "-c", 1,
                "--out", tmp_path]
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        proc = interruptible([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env)
         store = tmp_path / "episodes.jsonl"
         deadline = time.monotonic() + 120

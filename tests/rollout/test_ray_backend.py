@@ -18,6 +18,7 @@ from agentgym.environments.tooluse import load_tasks
 from agentgym.evaluation.run import evaluate
 from agentgym.rollout.ray_backend import WORKER_PREFIX
 from tests.fakes.openai_server import FakeOpenAIServer, as_reply, text
+from tests.interrupt import interruptible
 
 pytestmark = pytest.mark.slow
 ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
@@ -138,7 +139,7 @@ def test_ctrl_c_stops_a_ray_run_cleanly_and_leaves_no_worker(cluster, tmp_path):
         env = {**os.environ, "OPENAI_BASE_URL": server.base_url}
         cmd = [AGENTGYM, "eval", ENV_ID, "-p", "openai:fake-model", "-n", 30, "-c", 2,
                "--out", tmp_path, "--runner", "ray", "--address", cluster]
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
+        proc = interruptible([str(c) for c in cmd], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env)
         store = tmp_path / "episodes.jsonl"
         deadline = time.monotonic() + 240
