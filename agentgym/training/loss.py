@@ -18,7 +18,7 @@ class Sample:
     completion_ids: list[int]
     advantage: float
     old_logprobs: list[float] | None = None  # filled before the update (the behaviour policy)
-    weight: float = 1.0  # each completion token's weight in the loss (see `episode_weights`)
+    weight: float = 1.0  # each completion token's weight in the loss (see `episode_weight`)
 
 
 @dataclass
@@ -95,8 +95,8 @@ def policy_loss(
     return loss, stats
 
 
-def episode_weights(tokens_per_episode: list[int]) -> list[float]:
-    """Per-token weights that make every episode weigh the same in a token-level loss: 1 / the
-    episode's completion tokens. Without them a long failed episode outweighs a short success,
-    and the tokens every episode shares (the call format) drift down."""
-    return [1.0 / max(n, 1) for n in tokens_per_episode]
+def episode_weight(completion_tokens: int) -> float:
+    """The per-token weight that makes every episode weigh the same in a token-level loss: 1 / the
+    episode's completion tokens. Without it a long failed episode outweighs a short success, and
+    the tokens every episode shares (the call format) drift down."""
+    return 1.0 / max(completion_tokens, 1)

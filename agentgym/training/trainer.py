@@ -23,7 +23,7 @@ from agentgym.training.checkpoint import JsonlLog, Tracker, latest, load_state, 
 from agentgym.training.loss import (
     LossOptions,
     Sample,
-    episode_weights,
+    episode_weight,
     pad_batch,
     policy_loss,
     token_logprobs,
@@ -141,7 +141,7 @@ def to_samples(
             if g is not None and g.completion_token_ids:
                 turns.append(Sample(g.prompt_token_ids, g.completion_token_ids, a))
         if per_episode and turns:
-            (weight,) = episode_weights([sum(len(t.completion_ids) for t in turns)])
+            weight = episode_weight(sum(len(t.completion_ids) for t in turns))
             for t in turns:
                 t.weight = weight
         samples.extend(turns)

@@ -36,14 +36,6 @@ from agentgym.verifiers.judge_verdict import MalformedVerdict, Verdict, parse_ve
 MAX_JUDGED_CHARS = 60_000
 
 
-def add_usage(total: TokenUsage, more: TokenUsage | None) -> TokenUsage:
-    if more is None:
-        return total
-    cost = None if total.cost is None and more.cost is None else (total.cost or 0) + (more.cost or 0)
-    return TokenUsage(prompt_tokens=total.prompt_tokens + more.prompt_tokens,
-                      completion_tokens=total.completion_tokens + more.completion_tokens, cost=cost)
-
-
 class LLMJudge(Verifier):
     """Scores an episode with a rubric, by asking a model (any policy spec) for a verdict."""
 
@@ -126,9 +118,7 @@ class LLMJudge(Verifier):
         results = await asyncio.gather(*(self._vote(rubric, instruction, sections, context,
                                                     cache_key(vote=i, **key_parts))
                                          for i in range(self.n)))
-        spent = TokenUsage()
-        for _, _, usage in results:
-            spent = add_usage(spent, usage)
+        spent = sum((usage for _, _, usage in results), TokenUsage())
         return self._combine(rubric, [v for v, _, _ in results], sum(hit for _, hit, _ in results),
                              spent)
 
@@ -145,7 +135,7 @@ class LLMJudge(Verifier):
         for _attempt in range(self.retries + 1):
             messages = judge_messages(rubric, instruction, sections, context)
             action = await self._ask(messages)
-            spent = add_usage(spent, action.usage)
+            spent = spent + (action.usage or TokenUsage())
             reply = action.content
             try:
                 verdict = parse_verdict(reply)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agentgym.training.loss import LossOptions, Sample, episode_weights, pad_batch, policy_loss
+from agentgym.training.loss import LossOptions, Sample, episode_weight, pad_batch, policy_loss
 
 
 def test_only_completion_tokens_are_in_the_loss_mask():
@@ -74,7 +74,7 @@ def test_kl_to_the_reference_is_zero_at_the_reference_and_positive_away_from_it(
 
 def test_episode_weights_make_a_long_and_a_short_episode_weigh_the_same():
     # a 1-token success and a 4-token failure (two turns of 2): per-token loss is -A at ratio 1
-    w_short, w_long = episode_weights([1, 4])
+    w_short, w_long = episode_weight(1), episode_weight(4)
     samples = [
         Sample([1], [2], 1.0, weight=w_short),
         Sample([1], [2, 3], -1.0, weight=w_long),
