@@ -7,10 +7,13 @@ import os
 
 import pytest
 
-from agentgym.environments.toy.world import WORLD
+from agentgym.environments.toy.world import build_world
 from agentgym.integrations.trl import environment_factory, reward_func, task_dataset
 
 pytest.importorskip("trl")
+
+# the world of a seedless episode about the apple (seed 0, the apple always in it)
+APPLE = build_world(0, include=("apple",)).items["apple"]
 
 
 def call(name, **arguments):
@@ -28,9 +31,9 @@ def test_the_environment_class_exposes_env_tools_with_their_schemas():
     assert schema["function"]["name"] == "color"
     assert schema["function"]["parameters"]["required"] == ["item"]
     env.reset(task_id="color-apple")
-    assert env.color(item="apple") == WORLD.items["apple"]["color"]
+    assert env.color(item="apple") == APPLE["color"]
     assert env.get_reward() == 0.0  # looked up, not answered
-    env.answer(value=WORLD.items["apple"]["color"])
+    env.answer(value=APPLE["color"])
     assert (
         env.get_reward() == 1.0 and sum(env.step_rewards) == 1.0
     )  # step rewards sum to the outcome
@@ -39,7 +42,7 @@ def test_the_environment_class_exposes_env_tools_with_their_schemas():
 
 def test_reward_func_scores_each_completion_with_the_env_verifier():
     score = reward_func("toy/Lookup-v0")
-    right = WORLD.items["apple"]["color"]
+    right = APPLE["color"]
     wrong = next(v for v in ("red", "blue") if v != right)
     completions = [
         [{"role": "assistant", "content": call("answer", value=right)}],

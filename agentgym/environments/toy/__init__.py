@@ -20,7 +20,7 @@ def specs() -> list[EnvSpec]:
             id="toy/Lookup-v0",
             entry_point="agentgym.environments.toy.env:LookupEnv",
             description=(
-                "Call the lookup tool the request asks for (color, size or owner) on the "
+                "Call the lookup tool the request asks for (color, size, owner or material) on the "
                 "item it names, then answer with the value. Scored by exact match."
             ),
             count_tasks=lambda split=None: _count(lookup_tasks, split),

@@ -14,12 +14,11 @@ from typing import Any
 from agentgym.core.types import Message, Reward, Task
 from agentgym.environments.base import CallResult, ToolEnv
 from agentgym.environments.toy.world import (
-    WORLD,
     ReferenceSolver,
     answer_for,
-    build_world,
     chain_tasks,
     lookup_tasks,
+    world_for,
 )
 from agentgym.tools import Toolbox, ToolCallError, tool
 
@@ -63,7 +62,7 @@ def answer(value: str, *, state: dict) -> str:
     return "ok"
 
 
-ITEM_TOOLS = [_item_tool(a) for a in ("color", "size", "owner")]
+ITEM_TOOLS = [_item_tool(a) for a in ("color", "size", "owner", "material")]
 PERSON_TOOLS = [_person_tool(a) for a in ("home", "age", "job")]
 
 
@@ -82,7 +81,7 @@ class LookupEnv(ToolEnv):
         if split is not None:
             tasks = [t for t in tasks if t.data.get("split") == split]
         super().__init__(tasks, max_steps=max_steps)
-        self.state: dict[str, Any] = {"revealed": set(), "answer": None, "world": WORLD}
+        self.state: dict[str, Any] = {"revealed": set(), "answer": None, "world": None}
 
     @staticmethod
     def default_tasks() -> list[Task]:
@@ -90,7 +89,7 @@ class LookupEnv(ToolEnv):
 
     async def _start(self, task: Task, seed: int | None) -> list[Message]:
         # the facts come from the seed: answers cannot be memorised across episodes
-        self.state = {"revealed": set(), "answer": None, "world": build_world(seed or 0)}
+        self.state = {"revealed": set(), "answer": None, "world": world_for(task, seed or 0)}
         return [Message(role="system", content=SYSTEM), Message(role="user", content=task.prompt)]
 
     def tool_context(self) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""The toy world behind `toy/*`: a dozen items with a colour, size and owner, and the owners'
-homes, ages and jobs — small enough for a model built in code to learn on a CPU.
+"""The toy world behind `toy/*`: a dozen items (drawn from a pool of 48) with a colour, size,
+owner and material, and the owners' homes, ages and jobs — small enough for a model built in
+code to learn on a CPU.
 
-A task is a question ("what color is the apple ?"); the facts are drawn afresh from the episode's
-seed, so an answer can only come from looking it up, never from memory. `split` assigns each
+A task is a question ("what color is the apple ?"); the world is drawn afresh from the episode's
+seed, so an answer can only come from looking it up, never from memory. No two items of a world
+share a value, so looking up the wrong item never gives the right answer by luck. `split` assigns each
 task to "train" or "heldout", so a run can learn on some questions and be measured on others.
 """
 
@@ -14,36 +16,39 @@ from dataclasses import dataclass
 
 from agentgym.core.types import Action, Observation, Task, ToolCall
 
-ITEMS = (
-    "apple",
-    "river",
-    "stone",
-    "cloud",
-    "lamp",
-    "rope",
-    "coin",
-    "leaf",
-    "bell",
-    "drum",
-    "kite",
-    "shell",
+# The pool of item names; one episode's world holds WORLD_SIZE of them (always the one asked about).
+# A pool larger than any one world means the item must be read from the question: a policy that
+# memorised "the item" of each question cannot do well on questions it has not trained on.
+ITEMS = tuple(
+    "apple river stone cloud lamp rope coin leaf bell drum kite shell cup door fish frog hat key "
+    "lake moon nest pen ring sock star tent tree wolf boat bird book cake coat desk egg fork gate "
+    "horn jar knot mask nail oven pipe rose ship sand vase".split()
 )
-PEOPLE = ("ann", "bob", "cara", "dan", "eve", "finn")
+WORLD_SIZE = 12
+PEOPLE = ("ann", "bob", "cara", "dan", "eve", "finn", "gus", "hana", "ivan", "jo", "kai", "lea")
+# As many values per fact as a world has items (or people), dealt out without repeats: within a
+# world no two items share a colour, so answering with the wrong item's fact never scores by luck.
 ITEM_FACTS = {
-    "color": ("red", "blue", "green", "gold", "white", "black"),
-    "size": ("tiny", "small", "big", "huge"),
+    "color": tuple("red blue green gold white black pink gray brown purple orange silver".split()),
+    "size": tuple("tiny small short tall wide narrow big huge long thin flat round".split()),
     "owner": PEOPLE,
+    "material": tuple(
+        "wood iron glass clay wool silk tin brass paper cotton leather plastic".split()
+    ),
 }
 PERSON_FACTS = {
-    "home": ("paris", "oslo", "lima", "cairo", "tokyo"),
-    "age": ("ten", "twenty", "thirty", "forty", "fifty"),
-    "job": ("baker", "pilot", "nurse", "farmer", "judge"),
+    "home": tuple("paris oslo lima cairo tokyo rome delhi quito dakar seoul lagos perth".split()),
+    "age": tuple(
+        "ten twenty thirty forty fifty sixty seventy eighty ninety eleven twelve nineteen".split()
+    ),
+    "job": tuple("baker pilot nurse farmer judge cook miner tailor actor poet guard clerk".split()),
 }
 # several phrasings per question, so the right call depends on reading the request
 ITEM_QUESTIONS = {
     "color": ("what color is the {x} ?", "tell me the color of the {x} ."),
-    "size": ("how big is the {x} ?", "tell me the size of the {x} ."),
-    "owner": ("who owns the {x} ?", "tell me the owner of the {x} ."),
+    "size": ("what size is the {x} ?", "tell me the size of the {x} ."),
+    "owner": ("who is the owner of the {x} ?", "tell me the owner of the {x} ."),
+    "material": ("what material is the {x} ?", "tell me the material of the {x} ."),
 }
 CHAIN_QUESTIONS = {
     "home": ("where does the owner of the {x} live ?", "tell me the home of the {x} owner ."),
@@ -59,14 +64,22 @@ class World:
     people: dict[str, dict[str, str]]
 
 
-def build_world(seed: int = 0) -> World:
+def deal(rng: random.Random, keys: tuple[str, ...], facts: dict[str, tuple[str, ...]]):
+    """Each fact's values dealt to `keys` in a random order, one value each, none repeated."""
+    dealt = {attr: rng.sample(values, len(keys)) for attr, values in facts.items()}
+    return {key: {attr: dealt[attr][i] for attr in facts} for i, key in enumerate(keys)}
+
+
+def build_world(seed: int = 0, include: tuple[str, ...] = ()) -> World:
+    """The world of an episode: the items in `include` and others drawn from the pool, up to
+    WORLD_SIZE. Looking up an item outside it is an error, so a wrong item never scores by luck."""
     rng = random.Random(seed)
-    items = {x: {k: rng.choice(v) for k, v in ITEM_FACTS.items()} for x in ITEMS}
-    people = {p: {k: rng.choice(v) for k, v in PERSON_FACTS.items()} for p in PEOPLE}
-    return World(items, people)
+    others = rng.sample([x for x in ITEMS if x not in include], WORLD_SIZE - len(include))
+    return World(deal(rng, (*include, *others), ITEM_FACTS), deal(rng, PEOPLE, PERSON_FACTS))
 
 
-WORLD = build_world()
+def world_for(task: Task, seed: int) -> World:
+    return build_world(seed, include=(task.data["item"],))
 
 
 def answer_for(task: Task, world: World) -> str:
@@ -126,7 +139,7 @@ def chain_tasks() -> list[Task]:
     return _tasks(CHAIN_QUESTIONS, True, "{attr}-of-owner-{item}")
 
 
-def vocabulary(world: World = WORLD) -> list[str]:
+def vocabulary() -> list[str]:
     """Every word the toy envs say or expect, for a tokenizer built in code."""
     words = (
         set(ITEMS)

@@ -9,7 +9,10 @@ import pytest
 import agentgym
 from agentgym.conformance import run_checks
 from agentgym.core.types import Action, ToolCall
-from agentgym.environments.toy.world import WORLD, chain_tasks, lookup_tasks
+from agentgym.environments.toy.world import ITEMS, build_world, chain_tasks, lookup_tasks
+
+# the world of a seedless episode about the apple (seed 0, the apple always in it)
+APPLE = build_world(0, include=("apple",)).items["apple"]
 
 
 def call(name: str, **arguments: str) -> Action:
@@ -56,7 +59,7 @@ async def _play(env_id: str, task_id: str, actions: list[Action]):
 
 
 def test_right_answer_scores_one_and_a_wrong_or_hedged_one_zero():
-    value = WORLD.items["apple"]["color"]
+    value = APPLE["color"]
     others = [v for v in ("red", "blue", "green", "gold", "white", "black") if v != value]
     good, _ = asyncio.run(
         _play(
@@ -83,7 +86,7 @@ def test_right_answer_scores_one_and_a_wrong_or_hedged_one_zero():
 
 
 def test_state_key_is_the_facts_revealed_whatever_the_path():
-    owner = WORLD.items["apple"]["owner"]
+    owner = APPLE["owner"]
     direct = [call("owner", item="apple"), call("home", person=owner)]
     detour = [call("owner", item="nosuch"), call("home", person=owner), call("owner", item="apple")]
     _, keys_direct = asyncio.run(_play("toy/LookupChain-v0", "home-of-owner-apple", direct))
@@ -91,3 +94,45 @@ def test_state_key_is_the_facts_revealed_whatever_the_path():
     assert keys_direct[0] == keys_detour[0] == ""  # every episode of a task starts in one state
     assert keys_direct[-1] == keys_detour[-1] != keys_direct[1]
     assert keys_detour[1] == "", "a failed call reveals nothing"
+
+
+def test_looking_up_another_item_never_answers_by_luck():
+    # the hole of an older world: values repeated across items, so a lookup of the wrong item
+    # answered right one time in four to six, and RL reinforced it
+    for seed in range(20):
+        world = build_world(seed, include=("apple",))
+        for attr in ("color", "size", "owner", "material"):
+            values = [facts[attr] for facts in world.items.values()]
+            assert len(set(values)) == len(values) == 12
+        for other in [x for x in world.items if x != "apple"][:3]:
+            env = agentgym.make_async("toy/Lookup-v0")
+
+            async def play(other=other, env=env, seed=seed):
+                try:
+                    await env.reset(seed=seed, options={"task_id": "color-apple"})
+                    looked = await env.step(call("color", item=other))
+                    value = looked.observation.messages[-1].content
+                    return value, await env.step(call("answer", value=value))
+                finally:
+                    await env.close()
+
+            value, result = asyncio.run(play())
+            assert value == world.items[other]["color"]
+            assert result.terminated and result.info["outcome"]["value"] == 0.0
+
+
+def test_an_item_outside_the_episode_world_is_an_error():
+    world = build_world(3, include=("apple",))
+    outside = next(x for x in ITEMS if x not in world.items)
+    env = agentgym.make_async("toy/Lookup-v0")
+
+    async def play():
+        try:
+            await env.reset(seed=3, options={"task_id": "color-apple"})
+            return await env.step(call("color", item=outside))
+        finally:
+            await env.close()
+
+    result = asyncio.run(play())
+    assert f"unknown item '{outside}'" in result.observation.messages[-1].content
+    assert not result.terminated
