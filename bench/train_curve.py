@@ -31,7 +31,13 @@ def ensure_toy_registered() -> None:
     ensure_registered()
 
 
-def warm_model(out: Path, env_id: str, sft_steps: int, seed: int) -> tuple[Path, float]:
+def warm_model(
+    out: Path, env_id: str, sft_steps: int, seed: int, teacher_accuracy: float | None = None
+) -> tuple[Path, float]:
+    """A tiny model after `sft_steps` of SFT on the train split: on the reference's
+    demonstrations, or with `teacher_accuracy` on a WeakTeacher's (the right lookup tool only that
+    often, else its favourite)."""
+    from agentgym.environments.toy.world import WeakTeacher
     from agentgym.training.sft import sft_warmup
     from agentgym.training.tiny import build_tiny
 
@@ -40,7 +46,13 @@ def warm_model(out: Path, env_id: str, sft_steps: int, seed: int) -> tuple[Path,
     t0 = time.perf_counter()
     build_tiny(model, ENVS, seed=seed, words=vocabulary())
     if sft_steps:
-        sft_warmup(model, env_id, steps=sft_steps, seed=seed, save_to=model)
+        solver = None
+        if teacher_accuracy is not None:
+
+            def solver(task, env_seed):
+                return WeakTeacher(task, env_seed, accuracy=teacher_accuracy)
+
+        sft_warmup(model, env_id, steps=sft_steps, seed=seed, save_to=model, solver=solver)
     return model, time.perf_counter() - t0
 
 
@@ -71,7 +83,7 @@ def rl(
 def learn(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model, sft_s = warm_model(out, args.env, args.sft_steps, args.seed)
+    model, sft_s = warm_model(out, args.env, args.sft_steps, args.seed, args.teacher_accuracy)
     t0 = time.perf_counter()
     rows = rl(
         model,
@@ -91,6 +103,7 @@ def learn(args) -> None:
     summary = {
         "env": args.env,
         "sft_steps": args.sft_steps,
+        "teacher_accuracy": args.teacher_accuracy,
         "sft_s": round(sft_s, 1),
         "rl_steps": args.steps,
         "rl_s": round(rl_s, 1),
@@ -316,6 +329,12 @@ def main() -> None:
     parser.add_argument("--env", default=None)
     parser.add_argument("--algo", default="grpo")
     parser.add_argument("--sft-steps", type=int, default=None)
+    parser.add_argument(
+        "--teacher-accuracy",
+        type=float,
+        default=None,
+        help="warm up on a WeakTeacher's demonstrations (right tool this often) (learn)",
+    )
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--group-size", type=int, default=8)
     parser.add_argument("--tasks-per-step", type=int, default=8)

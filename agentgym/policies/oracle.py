@@ -9,6 +9,7 @@ is used up the oracle closes with a short message.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +30,18 @@ class _Plan:
 class OraclePolicy:
     """Replays the reference solution of whichever task `begin()` was given."""
 
-    def __init__(self) -> None:
+    def __init__(self, solver: Callable[[Task, int | None], Any] | None = None) -> None:
+        """`solver(task, seed)`, when given, acts instead of the env's reference solver (for
+        demonstrations from a teacher other than the reference)."""
         self.name = "oracle"
+        self._solver = solver
         self._plan: EpisodeSlot[_Plan] = EpisodeSlot(self.name)
 
     def begin(self, task: Task, seed: int | None, sample: int, env: Any = None) -> None:
-        solver = env.reference_solver(task) if env is not None else None
+        if self._solver is not None:
+            solver = self._solver(task, seed)
+        else:
+            solver = env.reference_solver(task) if env is not None else None
         if solver is None and not task.reference:
             raise UserInputError(
                 f"task {task.id!r} has no reference solution, so the oracle cannot act on it"

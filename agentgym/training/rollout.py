@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from agentgym.core.registry import make_async
-from agentgym.core.types import Episode, Message, Reward, Step, ToolSpec
+from agentgym.core.types import Episode, Message, Reward, Step, Task, ToolSpec
 from agentgym.policies.oracle import OraclePolicy
 
 
@@ -100,11 +102,14 @@ async def collect(
 
 
 async def reference_conversations(
-    env_id: str, split: str | None = None, seeds: tuple[int, ...] = (0,)
+    env_id: str,
+    split: str | None = None,
+    seeds: tuple[int, ...] = (0,),
+    solver: Callable[[Task, int | None], Any] | None = None,
 ) -> list[tuple[list[Message], list[ToolSpec]]]:
-    """Each task's reference solution acted out, once per seed: the whole conversation and the
-    env's tools. Used to train a tokenizer and for SFT warm-up (on the train split only; tasks
-    without a split count as train)."""
+    """Each task's reference solution (or `solver(task, seed)`'s) acted out, once per seed: the
+    whole conversation and the env's tools. Used to train a tokenizer and for SFT warm-up (on the
+    train split only; tasks without a split count as train)."""
     from agentgym.rollout.runner import run_episode
 
     env = make_async(env_id)
@@ -114,7 +119,7 @@ async def reference_conversations(
             if split is not None and task.data.get("split", "train") != split:
                 continue
             for seed in seeds:
-                await run_episode(env, OraclePolicy(), task.id, seed=seed)
+                await run_episode(env, OraclePolicy(solver), task.id, seed=seed)
                 out.append((list(env.messages), env.tools))
         return out
     finally:

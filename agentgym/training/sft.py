@@ -15,11 +15,12 @@ from agentgym.training.rollout import reference_conversations, run
 
 
 def reference_samples(
-    env_id: str, tokenizer, split: str = "train", seeds: tuple[int, ...] = (0,)
+    env_id: str, tokenizer, split: str = "train", seeds: tuple[int, ...] = (0,), solver=None
 ) -> list[Sample]:
-    """One sample per assistant turn of each reference conversation: its prompt and the turn."""
+    """One sample per assistant turn of each reference conversation (or of `solver(task, seed)`'s
+    demonstrations): its prompt and the turn."""
     samples = []
-    for messages, tools in run(reference_conversations(env_id, split, seeds)):
+    for messages, tools in run(reference_conversations(env_id, split, seeds, solver)):
         for i, m in enumerate(messages):
             if m.role != "assistant":
                 continue
@@ -42,16 +43,18 @@ def sft_warmup(
     save_to: str | Path | None = None,
     threads: int = 1,
     worlds: int = 32,
+    solver=None,
 ) -> list[float]:
     """`steps` SFT steps on the train split's reference turns, each task acted in `worlds` seeds
-    (2 * 10**12 and up: not the seeds RL and evaluation use); returns the losses."""
+    (2 * 10**12 and up: not the seeds RL and evaluation use); returns the losses. `solver(task,
+    seed)` replaces the reference as the teacher (for example `toy.world.WeakTeacher`)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     samples = reference_samples(
-        env_id, tokenizer, seeds=tuple(range(2 * 10**12, 2 * 10**12 + worlds))
+        env_id, tokenizer, seeds=tuple(range(2 * 10**12, 2 * 10**12 + worlds)), solver=solver
     )
     rng = random.Random(seed)
     torch.manual_seed(seed)

@@ -2,10 +2,11 @@
 owner and material, and the owners' homes, ages and jobs — small enough for a model built in
 code to learn on a CPU.
 
-A task is a question ("what color is the apple ?"); the world is drawn afresh from the episode's
-seed, so an answer can only come from looking it up, never from memory. No two items of a world
-share a value, so looking up the wrong item never gives the right answer by luck. `split` assigns each
-task to "train" or "heldout", so a run can learn on some questions and be measured on others.
+A task is a question ("what color is the apple ?"), in each of its phrasings; the world is drawn
+afresh from the episode's seed, so an answer can only come from looking it up, never from memory.
+No two items of a world share a value, so looking up the wrong item never gives the right answer by
+luck. `split` assigns each question (all its phrasings together) to "train" or "heldout", so a run
+can learn on some questions and be measured on others.
 """
 
 from __future__ import annotations
@@ -116,16 +117,49 @@ def _call(name: str, **arguments: str) -> Action:
     return Action(tool_calls=[ToolCall(name=name, arguments=arguments)])
 
 
+class WeakTeacher(ReferenceSolver):
+    """Demonstrations as a weaker model gives them: the fact is looked up with the right tool only
+    `accuracy` of the time, else with the teacher's `favourite` tool (the owner step of a chain is
+    always right), then the answer is whatever came back. A policy warmed up on these overuses the
+    favourite, but samples the right tool often enough for RL to find it."""
+
+    def __init__(
+        self, task: Task, seed: int | None, accuracy: float = 0.3, favourite: str = "color"
+    ):
+        super().__init__(task)
+        attr = task.data["attr"]
+        if task.data["chain"] and favourite in ITEM_FACTS:
+            favourite = next(iter(PERSON_FACTS))
+        rng = random.Random(f"{task.id}|{seed}")  # the same demonstration for the same episode
+        self.fact_tool = attr if rng.random() < accuracy else favourite
+
+    def act(self, observation: Observation, tools: list) -> Action:
+        action = super().act(observation, tools)
+        call = action.tool_calls[0]
+        if call.name == self.task.data["attr"]:
+            return _call(self.fact_tool, **call.arguments)
+        return action
+
+
 def _tasks(questions: dict[str, tuple[str, ...]], chain: bool, name: str) -> list[Task]:
+    """Every question in each of its phrasings (ids: NAME, NAME-2, ...). Seeing every item in every
+    phrasing is what teaches a small model to copy the item from wherever it stands in the request
+    (with one phrasing per question it learned where items usually are instead)."""
     tasks = []
     for attr, phrasings in questions.items():
-        for i, item in enumerate(ITEMS):
-            task_id = name.format(attr=attr, item=item)
-            data = {"item": item, "attr": attr, "chain": chain, "split": split(task_id)}
-            prompt = phrasings[i % len(phrasings)].format(x=item)
-            tasks.append(
-                Task(id=task_id, family="toy", prompt=prompt, data=data, difficulty=1 + chain)
-            )
+        for item in ITEMS:
+            question = name.format(attr=attr, item=item)
+            data = {"item": item, "attr": attr, "chain": chain, "split": split(question)}
+            for j, phrasing in enumerate(phrasings):
+                tasks.append(
+                    Task(
+                        id=question if j == 0 else f"{question}-{j + 1}",
+                        family="toy",
+                        prompt=phrasing.format(x=item),
+                        data=data,
+                        difficulty=1 + chain,
+                    )
+                )
     return tasks
 
 

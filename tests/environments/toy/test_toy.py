@@ -9,7 +9,13 @@ import pytest
 import agentgym
 from agentgym.conformance import run_checks
 from agentgym.core.types import Action, ToolCall
-from agentgym.environments.toy.world import ITEMS, build_world, chain_tasks, lookup_tasks
+from agentgym.environments.toy.world import (
+    ITEMS,
+    WeakTeacher,
+    build_world,
+    chain_tasks,
+    lookup_tasks,
+)
 
 # the world of a seedless episode about the apple (seed 0, the apple always in it)
 APPLE = build_world(0, include=("apple",)).items["apple"]
@@ -41,6 +47,51 @@ def test_splits_are_fixed_and_disjoint():
     assert agentgym.spec("toy/Lookup-v0").task_count(split="heldout") == sum(
         t.data["split"] == "heldout" for t in lookup_tasks()
     )
+
+
+def test_every_item_is_asked_in_every_phrasing_and_phrasings_share_a_split():
+    tasks = lookup_tasks()
+    by_question: dict[tuple[str, str], list] = {}
+    for t in tasks:
+        by_question.setdefault((t.data["attr"], t.data["item"]), []).append(t)
+    assert len(by_question) == 4 * len(ITEMS)
+    for (_, item), phrasings in by_question.items():
+        assert len({t.prompt for t in phrasings}) == 2 and all(item in t.prompt for t in phrasings)
+        # a held-out question is unseen in every phrasing, not a rewording of a trained one
+        assert len({t.data["split"] for t in phrasings}) == 1
+    assert {t.id for t in by_question[("color", "apple")]} == {"color-apple", "color-apple-2"}
+
+
+def test_weak_teacher_favours_one_tool_and_is_right_as_often_as_told():
+    tasks = [t for t in lookup_tasks() if t.data["attr"] != "color"]
+    pairs = [
+        (WeakTeacher(t, seed, accuracy=0.3).fact_tool, t.data["attr"])
+        for t in tasks
+        for seed in range(10)
+    ]
+    assert 0.25 < sum(tool == attr for tool, attr in pairs) / len(pairs) < 0.35
+    assert {tool for tool, attr in pairs if tool != attr} == {"color"}
+    # the same episode gets the same demonstration
+    assert WeakTeacher(tasks[0], 7).fact_tool == WeakTeacher(tasks[0], 7).fact_tool
+
+
+def test_a_weak_teachers_demonstrations_are_what_sft_sees(tiny_model):
+    from transformers import AutoTokenizer
+
+    from agentgym.training.sft import reference_samples
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+
+    def calls(solver):
+        samples = reference_samples("toy/Lookup-v0", tokenizer, seeds=(0, 1), solver=solver)
+        return [tokenizer.decode(s.completion_ids) for s in samples]
+
+    reference = calls(None)
+    weak = calls(lambda task, seed: WeakTeacher(task, seed, accuracy=0.0))
+    assert len(weak) == len(reference)
+    first_calls = [c for c in weak if '"item"' in c]
+    assert first_calls and all('"name": "color"' in c for c in first_calls)
+    assert any('"name": "size"' in c for c in reference)
 
 
 async def _play(env_id: str, task_id: str, actions: list[Action]):
