@@ -5,10 +5,14 @@ The full-length version (held-out success before and after RL) is bench/train_cu
 
 from __future__ import annotations
 
+import shutil
+
 import torch
 
+from agentgym.environments.toy.world import WeakTeacher
 from agentgym.training import advantages as adv
 from agentgym.training.loss import pad_batch, token_logprobs
+from agentgym.training.sft import sft_warmup
 from agentgym.training.trainer import TrainConfig, Trainer, compute_advantages, to_samples
 
 
@@ -65,3 +69,25 @@ def test_updates_without_negatives_raise_the_rewarded_completions(warm_model, tm
     samples, change = updated(warm_model, tmp_path, negative_weight=0.0)
     up = [c for s, c in zip(samples, change, strict=True) if s.advantage > 0]
     assert sum(up) / len(up) > 0
+
+
+def test_a_short_rl_run_raises_held_out_success_past_a_weak_teacher(warm_model, tmp_path):
+    """The short, seeded version of the README's curve. After 60 SFT steps on a weak teacher's
+    demonstrations (the right lookup tool 30% of the time, else color) the warm model fails most
+    held-out questions; eight GRPO updates on the train questions raise its held-out success
+    (measured: 0.20 -> 0.45)."""
+    biased = tmp_path / "biased"
+    shutil.copytree(warm_model, biased)
+    sft_warmup(
+        biased,
+        "toy/Lookup-v0",
+        steps=60,
+        save_to=biased,
+        solver=lambda task, seed: WeakTeacher(task, seed, accuracy=0.3),
+    )
+    run = config(
+        biased, tasks_per_step=16, steps=8, eval_every=8, eval_worlds=1, max_new_tokens=40
+    )
+    rows = Trainer(run, tmp_path / "run").train()
+    held = [r["heldout_success"] for r in rows if "heldout_success" in r]
+    assert len(held) == 2 and held[0] <= 0.3 and held[1] >= held[0] + 0.15, held
